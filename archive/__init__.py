@@ -1,0 +1,51 @@
+"""The heritage archive's Flask application."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from config import CONFIGS, Config
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Build the application: the only place where extensions are bound.
+
+    Without an explicit class, ARCHIVE_CONFIG picks one: ``default`` (embedded), ``production``.
+    """
+    if config_class is None:
+        config_class = CONFIGS[os.environ.get("ARCHIVE_CONFIG") or "default"]
+    config_class.check()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config_class)
+
+    from archive.core import database, i18n
+    from archive.core.extensions import babel, csrf, db, migrate
+
+    database.configure_engine_options(app)
+    db.init_app(app)
+    database.install_engine_hooks(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    csrf.init_app(app)
+    i18n.init_app(app)
+
+    # Import the models so that metadata and migrations know every table.
+    from archive import models  # noqa: F401
+    from archive.core import cli, errors
+    from archive.records.views import bp as records_bp
+
+    app.register_blueprint(records_bp)
+    errors.register(app)
+    cli.register(app)
+
+    logging.getLogger(__name__).debug("archive app created with %s", config_class.__name__)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

@@ -1,0 +1,1 @@
+"""People who use the archive: accounts and roles (full access control comes with the access issue)."""

@@ -1,0 +1,1 @@
+"""Application core: extensions, internationalisation, storage, CLI."""

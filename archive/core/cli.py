@@ -1,0 +1,173 @@
+"""The ``archive`` command line: vocabularies, demo content, CSV import and export.
+
+Run as ``archive <command>`` (installed entry point) or ``flask --app archive archive <command>``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import force_locale
+
+from archive.core.extensions import db
+
+
+@click.group("archive")
+def archive_group() -> None:
+    """Heritage archive administration."""
+
+
+@archive_group.command("load-vocabularies")
+@click.option("--without-communes", is_flag=True, help="Load provinces and districts only (faster).")
+@with_appcontext
+def load_vocabularies_command(without_communes: bool) -> None:
+    """Load the 54 ethnic groups and the gazetteer (pre- and post-2025 units) into the database."""
+    from archive.vocab.services import load_vocabularies
+
+    load_vocabularies(include_communes=not without_communes)
+    db.session.commit()
+    click.echo("Vocabularies loaded.")
+
+
+@archive_group.command("demo")
+@click.option("--no-media", is_flag=True, help="Skip generating the illustration media.")
+@with_appcontext
+def demo_command(no_media: bool) -> None:
+    """Load the demo records (and vocabularies if needed), with generated illustration media."""
+    from archive.demo.loader import load_demo
+
+    created = load_demo(with_media=not no_media)
+    db.session.commit()
+    click.echo(f"Demo content ready: {created} new records.")
+
+
+def _lang_option(f):
+    return click.option(
+        "--lang",
+        type=click.Choice(["vi", "en"]),
+        default=None,
+        help="Language of the messages (default: the archive's default language).",
+    )(f)
+
+
+@archive_group.command("import-csv")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report problems; write nothing.")
+@_lang_option
+@with_appcontext
+def import_csv_command(path: Path, dry_run: bool, lang: str | None) -> None:
+    """Import records from a CSV file: all rows or none."""
+    from flask_babel import gettext as _
+
+    from archive.records.csv_import import decode_upload, describe_error, import_records
+
+    with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        text, errors = decode_upload(path.read_bytes(), current_app.config["MAX_IMPORT_BYTES"])
+        report = None
+        if text is not None:
+            report = import_records(text, None, dry_run=dry_run)
+            errors = report.errors
+        for error in errors:
+            click.echo(describe_error(error), err=True)
+        if errors:
+            db.session.rollback()
+            click.echo(_("Nothing was imported: %(count)s problems found.", count=len(errors)), err=True)
+            sys.exit(1)
+        if dry_run:
+            click.echo(_("Dry run: all %(count)s rows are valid; nothing was written.", count=report.rows))
+            return
+        db.session.commit()
+        click.echo(_("%(count)s records imported.", count=len(report.imported)))
+
+
+@archive_group.command("export-csv")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@with_appcontext
+def export_csv_command(path: Path | None) -> None:
+    """Export every record as CSV (to PATH, or standard output)."""
+    from archive.records.csv_import import export_csv
+    from archive.records.services import all_records_for_export
+
+    text = export_csv(all_records_for_export())
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        path.write_text(text, encoding="utf-8", newline="")
+
+
+def register(app: Flask) -> None:
+    """Attach the command group to the app."""
+    app.cli.add_command(archive_group)
+
+
+def _create_app_for_cli():
+    from archive import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app_for_cli)
+def cli() -> None:
+    """Heritage archive: Flask commands (run, db, shell) and archive commands."""
+
+
+for _command in archive_group.commands.values():
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Entry point of the ``archive`` console script."""
+    cli()
+
+
+@archive_group.group("translate")
+def translate_group() -> None:
+    """Interface translations (wrapping pybabel): extract, update, compile, add a language."""
+
+
+def _pybabel(*args: str) -> None:
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    binary = Path(sys.executable).with_name("pybabel")
+    subprocess.run([str(binary), *args], cwd=root, check=True)
+
+
+_POT = "archive/translations/messages.pot"
+
+
+@translate_group.command("update")
+def translate_update() -> None:
+    """Extract every translatable string and merge it into each catalog."""
+    _pybabel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "-k",
+        "lazy_gettext",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        _POT,
+        ".",
+    )
+    _pybabel("update", "-i", _POT, "-d", "archive/translations", "--no-fuzzy-matching", "-w", "110")
+
+
+@translate_group.command("compile")
+def translate_compile() -> None:
+    """Compile every catalog to the binary form Flask-Babel reads."""
+    _pybabel("compile", "-d", "archive/translations", "--statistics")
+
+
+@translate_group.command("init")
+@click.argument("language")
+def translate_init(language: str) -> None:
+    """Start a catalog for a new interface LANGUAGE (then add it to ARCHIVE_LANGUAGES)."""
+    _pybabel("init", "-i", _POT, "-d", "archive/translations", "-l", language)

@@ -1,0 +1,45 @@
+"""Where originals live: write-once, content-addressed by SHA-256, under the data directory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+
+
+def storage_root() -> Path:
+    """The directory of originals."""
+    return Path(current_app.config["DATA_DIR"]) / "originals"
+
+
+def original_path(storage_key: str) -> Path:
+    """Absolute path of a stored original; refuses keys that would leave the storage root."""
+    root = storage_root().resolve()
+    path = (root / storage_key).resolve()
+    if root not in path.parents:
+        raise ValueError("storage key outside the storage root")
+    return path
+
+
+def store_original(data: bytes, suffix: str) -> tuple[str, str]:
+    """Store bytes write-once under their SHA-256; returns (storage key, sha256). Idempotent."""
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"{digest[:2]}/{digest[2:4]}/{digest}{suffix}"
+    path = original_path(key)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return key, digest

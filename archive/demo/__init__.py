@@ -1,0 +1,1 @@
+"""Demo content: real festivals and customs, described for this project, with generated illustrations."""

@@ -1,0 +1,32 @@
+"""Every model of the archive, imported in one place for Alembic and the shell."""
+
+from archive.accounts.models import User
+from archive.media.models import MediaFile
+from archive.records.models import (
+    DocumentedDate,
+    FestivalTiming,
+    HeritageRecord,
+    IssuedIdentifier,
+    RecordAgent,
+    RecordText,
+    Rights,
+)
+from archive.vocab.models import Agent, Collection, EthnicGroup, Place, PlaceSuccession, Subject
+
+__all__ = [
+    "Agent",
+    "Collection",
+    "DocumentedDate",
+    "EthnicGroup",
+    "FestivalTiming",
+    "HeritageRecord",
+    "IssuedIdentifier",
+    "MediaFile",
+    "Place",
+    "PlaceSuccession",
+    "RecordAgent",
+    "RecordText",
+    "Rights",
+    "Subject",
+    "User",
+]

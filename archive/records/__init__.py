@@ -1,0 +1,1 @@
+"""Heritage records: the festivals, customs, rituals, performances, crafts and oral traditions."""

@@ -1,0 +1,141 @@
+"""Public pages: home, the paginated list of records, a record page and its metadata downloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from sqlalchemy import func, select
+
+from archive.core.extensions import db
+from archive.media.models import MediaFile
+from archive.records import services
+from archive.records.csv_import import export_csv
+from archive.records.models import HeritageRecord
+from archive.vocab.models import EthnicGroup
+from metadata.categories import CATEGORIES
+from metadata.dublin_core import to_jsonld_bytes, to_oai_dc_bytes
+
+bp = Blueprint("records", __name__)
+
+
+@bp.get("/")
+def home():
+    """Home page: what the archive holds, the latest records and the next festivals."""
+    records, total = services.list_public_records(1, 6)
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+    groups = db.session.scalar(select(func.count()).select_from(EthnicGroup))
+    return render_template(
+        "records/home.html",
+        records=records,
+        total=total,
+        groups=groups,
+        upcoming=services.upcoming_festivals(today),
+        categories=CATEGORIES,
+    )
+
+
+@bp.get("/records")
+def index():
+    """Paginated list of public records."""
+    page = request.args.get("page", "1")
+    if not page.isdigit() or int(page) < 1:
+        abort(400)
+    page_number = int(page)
+    per_page = current_app.config["PAGE_SIZE"]
+    records, total = services.list_public_records(page_number, per_page)
+    pages = max(1, -(-total // per_page))
+    if page_number > pages:
+        abort(404)
+    return render_template("records/list.html", records=records, total=total, page=page_number, pages=pages)
+
+
+def _load(public_id: str) -> HeritageRecord:
+    record = services.get_public_record(public_id)
+    if record is None:
+        if (
+            db.session.scalar(select(HeritageRecord.status).where(HeritageRecord.public_id == public_id))
+            == "withdrawn"
+        ):
+            abort(410)
+        abort(404)
+    return record
+
+
+@bp.get("/records/<public_id>")
+@bp.get("/records/<public_id>/<slug>")
+def detail(public_id: str, slug: str | None = None):
+    """A record page with every field; redirects to the canonical URL with the current slug."""
+    record = _load(public_id)
+    if slug != record.slug:
+        return redirect(url_for("records.detail", public_id=public_id, slug=record.slug, **request.args), 301)
+    description = services.describe(record)
+    return render_template(
+        "records/detail.html",
+        record=record,
+        description=description,
+        categories=CATEGORIES,
+        this_year=dt.date.today().year,
+    )
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/records/<public_id>/dc.xml")
+def dublin_core_xml(public_id: str):
+    """The record as simple Dublin Core (oai_dc XML)."""
+    record = _load(public_id)
+    return _download(
+        to_oai_dc_bytes(services.describe(record)), "application/xml", f"{record.public_id}-dc.xml"
+    )
+
+
+@bp.get("/records/<public_id>/record.jsonld")
+def json_ld(public_id: str):
+    """The record as JSON-LD (dcterms and schema.org)."""
+    record = _load(public_id)
+    return _download(
+        to_jsonld_bytes(services.describe(record)), "application/ld+json", f"{record.public_id}.jsonld"
+    )
+
+
+@bp.get("/records/<public_id>/record.csv")
+def csv_file(public_id: str):
+    """The record as one CSV row in the archive's import format."""
+    record = _load(public_id)
+    return _download(
+        export_csv([record]).encode("utf-8"), "text/csv; charset=utf-8", f"{record.public_id}.csv"
+    )
+
+
+@bp.get("/media/<public_id>/file")
+def media_file(public_id: str):
+    """Serve a public medium of a public record (range requests supported)."""
+    media = db.session.scalar(select(MediaFile).where(MediaFile.public_id == public_id))
+    if (
+        media is None
+        or media.access_level != "public"
+        or services.get_public_record(media.record.public_id) is None
+    ):
+        abort(404)
+    from archive.core.storage import original_path
+
+    path = original_path(media.storage_key)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=media.mime_type, conditional=True, etag=media.sha256, max_age=86400)

@@ -1,0 +1,1 @@
+"""Controlled vocabularies: ethnic groups, places, subjects, agents, collections."""

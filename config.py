@@ -1,0 +1,132 @@
+"""Configuration of the heritage archive.
+
+Every setting is documented where it is defined and can be overridden from the environment, so a
+deployment is configured without editing files. `Config` is the embedded default (SQLite and files
+under one data directory), `TestConfig` is used by the test suite, `ProductionConfig` refuses to start
+with unsafe defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+#: The secret key used when none is configured. Good enough on a laptop; refused in production.
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """Read a setting from the environment, treating an empty value as unset."""
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    """Read a boolean setting (1/true/yes/on) from the environment."""
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    """Read an integer setting from the environment."""
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+class Config:
+    """Embedded default: one machine, SQLite, files under ARCHIVE_DATA_DIR."""
+
+    #: Directory that holds the SQLite database, media originals and derivatives. (ARCHIVE_DATA_DIR)
+    DATA_DIR: str = _env("ARCHIVE_DATA_DIR", str(BASE_DIR / "instance" / "data"))
+
+    #: SQLAlchemy database URL; SQLite file in DATA_DIR unless set. (ARCHIVE_DATABASE_URL)
+    SQLALCHEMY_DATABASE_URI: str = _env(
+        "ARCHIVE_DATABASE_URL", "sqlite:///" + str(Path(DATA_DIR) / "archive.sqlite3")
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    #: Redis URL for the job queue and caches at scale; empty means the embedded default. (ARCHIVE_REDIS_URL)
+    REDIS_URL: str | None = _env("ARCHIVE_REDIS_URL")
+
+    #: Flask's secret key for sessions and CSRF tokens. (SECRET_KEY)
+    SECRET_KEY: str = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
+
+    #: Interface languages shipped, first one is the default. (ARCHIVE_LANGUAGES, comma separated)
+    LANGUAGES: list[str] = (_env("ARCHIVE_LANGUAGES", "vi,en") or "vi,en").split(",")
+    BABEL_DEFAULT_LOCALE: str = LANGUAGES[0]
+    BABEL_DEFAULT_TIMEZONE: str = _env("ARCHIVE_TIMEZONE", "Asia/Ho_Chi_Minh")
+    BABEL_TRANSLATION_DIRECTORIES: str = str(BASE_DIR / "archive" / "translations")
+
+    #: Records per page in public listings. (ARCHIVE_PAGE_SIZE)
+    PAGE_SIZE: int = _env_int("ARCHIVE_PAGE_SIZE", 20)
+
+    #: Largest CSV file accepted for import, in bytes. (ARCHIVE_MAX_IMPORT_BYTES)
+    MAX_IMPORT_BYTES: int = _env_int("ARCHIVE_MAX_IMPORT_BYTES", 20 * 1024 * 1024)
+
+    #: Largest request body accepted by the web server, in bytes. (ARCHIVE_MAX_CONTENT_LENGTH)
+    MAX_CONTENT_LENGTH: int = _env_int("ARCHIVE_MAX_CONTENT_LENGTH", 2 * 1024 * 1024 * 1024)
+
+    #: Public base URL used in identifiers inside exported metadata. (ARCHIVE_BASE_URL)
+    BASE_URL: str = (_env("ARCHIVE_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
+
+    #: Name of the institution that runs this archive, used as publisher. (ARCHIVE_PUBLISHER)
+    PUBLISHER: str = _env("ARCHIVE_PUBLISHER", "Lưu trữ Di sản Lễ hội các Dân tộc thiểu số Việt Nam")
+
+    #: ffprobe / ffmpeg binaries. (ARCHIVE_FFPROBE, ARCHIVE_FFMPEG)
+    FFPROBE: str = _env("ARCHIVE_FFPROBE", "ffprobe")
+    FFMPEG: str = _env("ARCHIVE_FFMPEG", "ffmpeg")
+
+    #: Allow SQLite in ProductionConfig (a single-machine deployment). (ARCHIVE_ALLOW_SQLITE)
+    ALLOW_SQLITE: bool = _env_bool("ARCHIVE_ALLOW_SQLITE", False)
+
+    #: Allow the default secret key in ProductionConfig. Never do this on a public server.
+    #: (ARCHIVE_ALLOW_DEFAULT_SECRET)
+    ALLOW_DEFAULT_SECRET: bool = _env_bool("ARCHIVE_ALLOW_DEFAULT_SECRET", False)
+
+    WTF_CSRF_ENABLED = True
+    TESTING = False
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse settings that are unsafe for this configuration; the base config accepts all."""
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throw-away data directory and database, chosen by the fixtures."""
+
+    TESTING = True
+    #: Database for the suite. (ARCHIVE_TEST_DATABASE_URL; the fixtures default to a temporary SQLite file)
+    SQLALCHEMY_DATABASE_URI = _env("ARCHIVE_TEST_DATABASE_URL", "sqlite://")
+    SECRET_KEY = "test-secret-key"
+    BASE_URL = "http://archive.test"
+    PAGE_SIZE = 10
+
+
+class ProductionConfig(Config):
+    """Production: refuses the default secret key and SQLite unless explicitly allowed."""
+
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+    @classmethod
+    def check(cls) -> None:
+        """Raise RuntimeError when the configuration is unsafe for a public server."""
+        if cls.SECRET_KEY == DEFAULT_SECRET_KEY and not cls.ALLOW_DEFAULT_SECRET:
+            raise RuntimeError(
+                "ProductionConfig: set SECRET_KEY to a long random value "
+                "(or ARCHIVE_ALLOW_DEFAULT_SECRET=1 on a private test machine)."
+            )
+        if cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite") and not cls.ALLOW_SQLITE:
+            raise RuntimeError(
+                "ProductionConfig: set ARCHIVE_DATABASE_URL to a PostgreSQL database "
+                "(or ARCHIVE_ALLOW_SQLITE=1 for a single-machine deployment)."
+            )
+
+
+CONFIGS = {"default": Config, "test": TestConfig, "production": ProductionConfig}

@@ -1,0 +1,1 @@
+"""Framework-free media pipeline: checksums, technical facts via Pillow and ffprobe, illustrations."""

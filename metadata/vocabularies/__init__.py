@@ -1,0 +1,1 @@
+"""Controlled vocabularies shipped with the archive: ethnic groups and the gazetteer."""

@@ -1,0 +1,43 @@
+# Shared set-up steps for scripts/install-and-run and scripts/test. Sourced, not run.
+# Installs what is missing: Debian packages (as root, or through sudo), a virtual environment with
+# the project and its test dependencies, and the compiled interface translations.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${ARCHIVE_VENV:-$ROOT/.venv}"
+
+ensure_debian_packages() {
+  # $@: "command:package" pairs; installs the packages whose command is missing.
+  local missing=() pair cmd pkg
+  for pair in "$@"; do
+    cmd="${pair%%:*}"; pkg="${pair##*:}"
+    if ! command -v "$cmd" >/dev/null 2>&1 && [[ ! " ${missing[*]} " =~ " $pkg " ]]; then
+      missing+=("$pkg")
+    fi
+  done
+  # Python's venv module and a font with Vietnamese glyphs for the demo illustrations.
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=("python3-venv")
+  [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=("fonts-dejavu-core")
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  echo "Installing Debian packages: ${missing[*]}"
+  local sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "Please install as root: apt-get install -y ${missing[*]}" >&2; return 1
+    fi
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+ensure_venv() {
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+  if [[ ! -f "$stamp" ]]; then
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q -e "$ROOT[test]"
+    touch "$stamp"
+  fi
+  "$VENV/bin/pybabel" compile -q -d "$ROOT/archive/translations"
+}

@@ -1,0 +1,177 @@
+"""Test fixtures: one migrated database per session (SQLite by default, PostgreSQL when
+ARCHIVE_TEST_DATABASE_URL says so), vocabularies and demo content loaded once, and a transaction
+rolled back after every test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from config import TestConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+STANDARDS = ROOT.parent / "shared" / "standards"
+ARTIFACTS = ROOT / "test-artifacts"
+PG_URL = os.environ.get("ARCHIVE_TEST_DATABASE_URL", "")
+ON_POSTGRES = PG_URL.startswith("postgresql")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_sessionstart(session):
+    """The PostgreSQL run fails (never skips) when the server cannot be reached."""
+    if not ON_POSTGRES:
+        return
+    try:
+        engine = sa.create_engine(_driver_url(PG_URL))
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect ends the run
+        pytest.exit(f"PostgreSQL at {PG_URL} is not reachable: {exc}", returncode=3)
+
+
+def _driver_url(url: str) -> str:
+    return (
+        url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    )
+
+
+def fresh_database_url(tmp_dir: Path, name: str) -> str:
+    """An empty database of the suite's backend: a new SQLite file, or a re-created PostgreSQL database."""
+    if not ON_POSTGRES:
+        return f"sqlite:///{tmp_dir / (name + '.sqlite3')}"
+    base = make_url(_driver_url(PG_URL))
+    db_name = f"{base.database}_{name}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{db_name}"'))
+    admin.dispose()
+    return base.set(database=db_name).render_as_string(hide_password=False)
+
+
+def make_config(database_url: str, data_dir: Path) -> type[TestConfig]:
+    """A TestConfig subclass bound to one database and data directory."""
+    return type(
+        "BoundTestConfig",
+        (TestConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "DATA_DIR": str(data_dir),
+        },
+    )
+
+
+def reset_postgres_schema(url: str) -> None:
+    """Drop everything in the public schema of a PostgreSQL database."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_dir():
+    path = Path(tempfile.mkdtemp(prefix="archive-tests-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app(session_dir):
+    """The application on a migrated database with vocabularies and the demo content (with media)."""
+    from flask_migrate import upgrade
+
+    from archive import create_app
+    from archive.core.extensions import db
+    from archive.demo.loader import load_demo
+
+    if ON_POSTGRES:
+        url = _driver_url(PG_URL)
+        reset_postgres_schema(url)
+    else:
+        url = f"sqlite:///{session_dir / 'archive.sqlite3'}"
+    application = create_app(make_config(url, session_dir / "data"))
+    with application.app_context():
+        upgrade()
+        load_demo(with_media=True)
+        db.session.commit()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """A database session whose work is rolled back after the test (SAVEPOINTs inside one transaction)."""
+    from archive.core.extensions import db as _db
+
+    with app.app_context():
+        connection = _db.engine.connect()
+        transaction = connection.begin()
+        original = _db.session
+        _db.session = _db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db):
+    """A test client whose requests share the test's rolled-back transaction."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    """A CLI runner for the archive's commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_record(db):
+    """Factory: create a record with sensible defaults; override any field of RecordInput."""
+    from archive.records.services import create_record
+    from metadata.csv_records import RecordInput
+    from metadata.languages import LangString
+
+    def factory(**overrides):
+        title = overrides.pop("title", f"Bản ghi thử {uuid.uuid4().hex[:6]}")
+        fields = dict(
+            row=0,
+            identifier=None,
+            slug=None,
+            category="festival",
+            status="published",
+            access_level="public",
+            texts={"title": [LangString(title, "vi")]},
+            ethnic_groups=["tay"],
+            places=["pre2025-p06"],
+        )
+        fields.update(overrides)
+        record = create_record(RecordInput(**fields), actor=None)
+        db.session.flush()
+        return record
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
