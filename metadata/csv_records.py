@@ -47,7 +47,7 @@ READ_ONLY_COLUMNS = ("place_labels",)
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ID_RE = re.compile(r"^[a-z0-9]{4,32}$")
-_TIMING_RE = re.compile(r"^(lunar|gregorian):(\d{1,2})(L?)-(\d{1,2})(?:\+(\d{1,2}))?$")
+_TIMING_RE = re.compile(r"^(lunar|gregorian):(\d{1,2})(L?)(?:-(\d{1,2}))?(?:\+(\d{1,2}))?$")
 _AGENT_RE = re.compile(r"^(?P<name>.+?)\s*\((?P<role>[a-z_]+)(?:,\s*(?P<kind>person|organisation))?\)$")
 
 
@@ -89,7 +89,7 @@ def _lang_order(tag: str) -> tuple:
 
 
 def _timing_cell(t: Timing) -> str:
-    text = f"{t.calendar}:{t.month:02d}{'L' if t.leap else ''}-{t.day:02d}"
+    text = f"{t.calendar}:{t.month:02d}{'L' if t.leap else ''}" + (f"-{t.day:02d}" if t.day else "")
     return text + (f"+{t.duration_days}" if t.duration_days != 1 else "")
 
 
@@ -320,10 +320,13 @@ def _parse_row(n: int, row: dict[str, str], header: list[str]) -> tuple[RecordIn
         if not m:
             err("timing", "bad_timing", value=part)
             continue
-        calendar, month, leap, day, duration = m.group(1), int(m[2]), bool(m[3]), int(m[4]), int(m[5] or 1)
-        valid = 1 <= month <= 12 and 1 <= day <= 30 and 1 <= duration <= 60
+        calendar, month, leap, duration = m.group(1), int(m[2]), bool(m[3]), int(m[5] or 1)
+        day = int(m[4]) if m[4] else None
+        valid = 1 <= month <= 12 and (day is None or 1 <= day <= 30) and 1 <= duration <= 60
         if calendar == "gregorian":
-            valid = valid and not leap and _gregorian_ok(month, day)
+            valid = valid and day is not None and not leap and _gregorian_ok(month, day)
+        elif day is None:
+            valid = valid and duration == 1
         if not valid:
             err("timing", "bad_timing", value=part)
             continue

@@ -99,20 +99,23 @@ def to_gregorian(year: int, month: int, day: int, leap: bool = False) -> dt.date
 class LunarRecurrence:
     """A yearly festival date in the lunar calendar, e.g. the 8th day of the first month, 3 days.
 
+    ``day`` may be None for festivals held in a known lunar month on a day chosen each year (by the
+    ritual master or the village): the occurrence is then the whole month.
+
     Rules for years where the date does not exist as written, as practised in Vietnam:
     a leap-month festival is held in the regular month when the year has no such leap month, and
     the 30th of a 29-day month is held on its last day (29th).
     """
 
     month: int
-    day: int
+    day: int | None
     leap: bool = False
     duration_days: int = 1
 
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12:
             raise LunarDateError(f"lunar month must be 1-12, got {self.month}")
-        if not 1 <= self.day <= 30:
+        if self.day is not None and not 1 <= self.day <= 30:
             raise LunarDateError(f"lunar day must be 1-30, got {self.day}")
         if not 1 <= self.duration_days <= 60:
             raise LunarDateError(f"duration must be 1-60 days, got {self.duration_days}")
@@ -120,12 +123,15 @@ class LunarRecurrence:
     def start_in_lunar_year(self, year: int) -> dt.date:
         """Gregorian start date of the festival in lunar year *year*."""
         leap = self.leap and month_start(year, self.month, True) is not None
-        day = min(self.day, month_length(year, self.month, leap))
+        day = min(self.day or 1, month_length(year, self.month, leap))
         return to_gregorian(year, self.month, day, leap)
 
     def dates_in_lunar_year(self, year: int) -> tuple[dt.date, dt.date]:
-        """(first day, last day) of the festival in lunar year *year*."""
+        """(first day, last day) of the festival in lunar year *year* (the whole month if no day is set)."""
         start = self.start_in_lunar_year(year)
+        if self.day is None:
+            leap = self.leap and month_start(year, self.month, True) is not None
+            return start, start + dt.timedelta(days=month_length(year, self.month, leap) - 1)
         return start, start + dt.timedelta(days=self.duration_days - 1)
 
     def occurrences_in_gregorian_year(self, year: int) -> list[tuple[dt.date, dt.date]]:
@@ -148,6 +154,12 @@ class LunarRecurrence:
 
     def describe(self, lang: str) -> str:
         """Readable form: 'mùng 8 tháng Giêng' (vi), '8th day of the 1st lunar month' (en)."""
+        month_vi = f"tháng {_MONTH_NAMES_VI[self.month]}" + (" nhuận" if self.leap else "")
+        leap_en = "leap " if self.leap else ""
+        if self.day is None:
+            if lang.split("-")[0] == "vi":
+                return f"{month_vi} (âm lịch), ngày được chọn mỗi năm"
+            return f"in the {leap_en}{_ordinal(self.month)} lunar month, on a day chosen each year"
         if lang.split("-")[0] == "vi":
             if self.day <= 10:
                 day = f"mùng {self.day}"
@@ -155,13 +167,11 @@ class LunarRecurrence:
                 day = "rằm"
             else:
                 day = f"ngày {self.day}"
-            month = f"tháng {_MONTH_NAMES_VI[self.month]}" + (" nhuận" if self.leap else "")
-            text = f"{day} {month} (âm lịch)"
+            text = f"{day} {month_vi} (âm lịch)"
             if self.duration_days > 1:
                 text += f", {self.duration_days} ngày"
             return text
-        leap = "leap " if self.leap else ""
-        text = f"{_ordinal(self.day)} day of the {leap}{_ordinal(self.month)} lunar month"
+        text = f"{_ordinal(self.day)} day of the {leap_en}{_ordinal(self.month)} lunar month"
         if self.duration_days > 1:
             text += f", {self.duration_days} days"
         return text

@@ -46,7 +46,7 @@ class Timing:
 
     calendar: str
     month: int
-    day: int
+    day: int | None
     leap: bool = False
     duration_days: int = 1
     note: list[LangString] = field(default_factory=list)

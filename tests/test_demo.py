@@ -23,7 +23,7 @@ def test_demo_covers_enough_records_groups_and_provinces(db):
         db.session.scalars(sa.select(Place.system).join(record_place, record_place.c.place_id == Place.id))
     )
     assert systems == {"pre2025", "2025"}
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(FestivalTiming)) >= 20
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FestivalTiming)) >= 10
 
 
 def test_every_record_is_bilingual(db):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 from markupsafe import Markup, escape
 
 from metadata.categories import CATEGORIES
@@ -104,6 +104,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _store_language():
+        # Flask-Babel caches the locale on the application context, which outlives a request when
+        # one is already pushed (CLI commands, tests); choose afresh for every request.
+        refresh()
         g.lang = current_language()
 
 

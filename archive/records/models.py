@@ -193,7 +193,8 @@ class FestivalTiming(db.Model):
     record_id: Mapped[int] = mapped_column(ForeignKey("heritage_record.id", ondelete="CASCADE"), index=True)
     calendar: Mapped[str] = mapped_column(String(10), default="lunar")
     month: Mapped[int]
-    day: Mapped[int]
+    #: None: held in this lunar month on a day chosen each year.
+    day: Mapped[int | None]
     leap: Mapped[bool] = mapped_column(default=False)
     duration_days: Mapped[int] = mapped_column(default=1)
     #: Free-text note, language-tagged, e.g. [{"lang": "vi", "value": "mùng 8 tháng Giêng"}].
@@ -218,7 +219,7 @@ class FestivalTiming(db.Model):
         recurrence = self.recurrence()
         if recurrence is not None:
             return recurrence.occurrences_in_gregorian_year(year)
-        start = dt.date(year, self.month, self.day)
+        start = dt.date(year, self.month, self.day or 1)
         return [(start, start + dt.timedelta(days=self.duration_days - 1))]
 
 

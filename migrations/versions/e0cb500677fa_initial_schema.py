@@ -167,7 +167,7 @@ def upgrade():
     sa.Column('record_id', sa.Integer(), nullable=False),
     sa.Column('calendar', sa.String(length=10), nullable=False),
     sa.Column('month', sa.Integer(), nullable=False),
-    sa.Column('day', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Integer(), nullable=True),
     sa.Column('leap', sa.Boolean(), nullable=False),
     sa.Column('duration_days', sa.Integer(), nullable=False),
     sa.Column('note', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),

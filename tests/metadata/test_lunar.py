@@ -77,3 +77,14 @@ def test_invalid_recurrences_are_refused():
         LunarRecurrence(1, 1, duration_days=0)
     with pytest.raises(LunarDateError):
         to_lunar(dt.date(1800, 1, 1))
+
+
+def test_month_only_recurrence_covers_the_whole_month():
+    """'Held in the first lunar month, on a day the village chooses': the occurrence is that month."""
+    recurrence = LunarRecurrence(1, None)
+    first, last = recurrence.dates_in_lunar_year(2026)
+    assert first == dt.date(2026, 2, 17)
+    assert (last - first).days + 1 == month_length(2026, 1)
+    assert to_lunar(last + dt.timedelta(days=1)).month == 2
+    assert recurrence.describe("vi") == "tháng Giêng (âm lịch), ngày được chọn mỗi năm"
+    assert recurrence.describe("en") == "in the 1st lunar month, on a day chosen each year"

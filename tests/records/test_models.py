@@ -85,10 +85,13 @@ def test_timestamps_are_timezone_aware(make_record, db):
 def test_stale_edits_are_refused(make_record, db):
     """Optimistic locking: an edit based on an old version fails instead of overwriting."""
     record = make_record()
+    assert record.version_id == 1  # the version the curator's edit form was based on
     db.session.execute(
         sa.update(HeritageRecord)
         .where(HeritageRecord.id == record.id)
         .values(version_id=HeritageRecord.version_id + 1)
+        # as if another curator saved meanwhile: this session still holds the old version
+        .execution_options(synchronize_session=False)
     )
     record.category = "ritual"
     with pytest.raises(StaleDataError):

@@ -105,9 +105,9 @@ def test_unknown_hidden_and_withdrawn_records(client, make_record, db):
 def test_media_of_public_records_are_served_with_ranges(client, db):
     record = _record(db, "long-tong-tay-nung")
     media = record.media[0]
-    full = client.get(f"/media/{media.public_id}/file")
-    assert full.status_code == 200 and full.mimetype == media.mime_type
-    assert len(full.data) == media.size_bytes
-    part = client.get(f"/media/{media.public_id}/file", headers={"Range": "bytes=0-99"})
-    assert part.status_code == 206 and len(part.data) == 100
+    with client.get(f"/media/{media.public_id}/file") as full:
+        assert full.status_code == 200 and full.mimetype == media.mime_type
+        assert len(full.data) == media.size_bytes
+    with client.get(f"/media/{media.public_id}/file", headers={"Range": "bytes=0-99"}) as part:
+        assert part.status_code == 206 and len(part.data) == 100
     assert client.get("/media/m0000000000/file").status_code == 404
