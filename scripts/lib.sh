@@ -39,5 +39,5 @@ ensure_venv() {
     "$VENV/bin/pip" install -q -e "$ROOT[test]"
     touch "$stamp"
   fi
-  "$VENV/bin/pybabel" compile -q -d "$ROOT/archive/translations"
+  "$VENV/bin/pybabel" compile -d "$ROOT/archive/translations" >/dev/null
 }
