@@ -26,22 +26,14 @@ ACCESS_LEVELS = ("public", "researchers", "community", "private")
 AGENT_ROLES = ("ritual_master", "artisan", "informant", "performer", "recorder", "researcher", "office")
 TEXT_FIELDS = ("title", "alternative", "summary", "description", "provenance")
 LANG_FIELDS = (*TEXT_FIELDS, "subjects", "timing_note", "consent_note")
-PLAIN_COLUMNS = (
-    "identifier",
-    "slug",
-    "category",
-    "status",
-    "access_level",
-    "ethnic_groups",
-    "places",
-    "place_labels",
-    "agents",
-    "collections",
-    "timing",
-    "dates",
-    "rights_uri",
-    "rights_holder",
-)
+#: Column order of the format; "@field" stands for one column per language of that field.
+COLUMN_LAYOUT = (
+    "identifier", "slug", "category", "status", "access_level",
+    *(f"@{name}" for name in TEXT_FIELDS),
+    "ethnic_groups", "places", "place_labels", "@subjects", "agents", "collections",
+    "timing", "@timing_note", "dates", "rights_uri", "rights_holder", "@consent_note",
+)  # fmt: skip
+PLAIN_COLUMNS = tuple(c for c in COLUMN_LAYOUT if not c.startswith("@"))
 #: Columns written for people to read and ignored on import.
 READ_ONLY_COLUMNS = ("place_labels",)
 
@@ -109,26 +101,7 @@ def header_for(records: list[RecordDescription]) -> list[str]:
     def cols(name: str) -> list[str]:
         return [f"{name}@{lang}" for lang in sorted(langs[name], key=_lang_order)]
 
-    return [
-        "identifier",
-        "slug",
-        "category",
-        "status",
-        "access_level",
-        *[c for name in TEXT_FIELDS for c in cols(name)],
-        "ethnic_groups",
-        "places",
-        "place_labels",
-        *cols("subjects"),
-        "agents",
-        "collections",
-        "timing",
-        *cols("timing_note"),
-        "dates",
-        "rights_uri",
-        "rights_holder",
-        *cols("consent_note"),
-    ]
+    return [col for item in COLUMN_LAYOUT for col in (cols(item[1:]) if item.startswith("@") else [item])]
 
 
 def record_row(r: RecordDescription, header: list[str]) -> list[str]:

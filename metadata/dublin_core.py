@@ -51,7 +51,8 @@ REFINES = {
     "spatial": "coverage",
     "temporal": "coverage",
     "created": "date",
-    "modified": "date",
+    # When the catalogue record changed is not a date of the heritage itself: not in simple DC.
+    "modified": None,
     "license": "rights",
     "isPartOf": "relation",
     "hasPart": "relation",

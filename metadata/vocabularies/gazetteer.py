@@ -62,89 +62,43 @@ def _connect() -> sqlite3.Connection:
     return conn
 
 
+def _entry(
+    system: str, level: str, row: sqlite3.Row, column: str, parent: str | None, key: str
+) -> PlaceEntry:
+    """A unit from one row of the package's tables; *column*: province, district or ward."""
+    code = place_code(system, level, row[f"{column}Code"])
+    return PlaceEntry(code, system, level, row[f"{column}Short"], row[column], parent,
+                      row[f"{column}Lat"], row[f"{column}Lon"], key)  # fmt: skip
+
+
 def iter_places(include_communes: bool = True) -> Iterator[PlaceEntry]:
     """Every unit of both systems, parents before children."""
     conn = _connect()
+    seen: set[str] = set()
+
+    def new(entry: PlaceEntry) -> bool:
+        fresh = entry.code not in seen
+        seen.add(entry.code)
+        return fresh
+
     try:
-        seen: set[str] = set()
-        rows = conn.execute(
-            "SELECT * FROM admin_units_legacy ORDER BY provinceCode, districtCode, wardCode"
-        ).fetchall()
-        for row in rows:
-            p = place_code(PRE_2025, PROVINCE, row["provinceCode"])
-            if p not in seen:
-                seen.add(p)
-                yield PlaceEntry(
-                    p,
-                    PRE_2025,
-                    PROVINCE,
-                    row["provinceShort"],
-                    row["province"],
-                    None,
-                    row["provinceLat"],
-                    row["provinceLon"],
-                    row["provinceKey"],
-                )
-            d = place_code(PRE_2025, DISTRICT, row["districtCode"])
-            if d not in seen:
-                seen.add(d)
-                yield PlaceEntry(
-                    d,
-                    PRE_2025,
-                    DISTRICT,
-                    row["districtShort"],
-                    row["district"],
-                    p,
-                    row["districtLat"],
-                    row["districtLon"],
-                    f"{row['provinceKey']}_{row['districtKey']}",
-                )
+        legacy = "SELECT * FROM admin_units_legacy ORDER BY provinceCode, districtCode, wardCode"
+        for row in conn.execute(legacy):
+            province = _entry(PRE_2025, PROVINCE, row, "province", None, row["provinceKey"])
+            district_key = f"{row['provinceKey']}_{row['districtKey']}"
+            district = _entry(PRE_2025, DISTRICT, row, "district", province.code, district_key)
+            units = [province, district]
             if include_communes and row["wardCode"]:
-                c = place_code(PRE_2025, COMMUNE, row["wardCode"])
-                if c not in seen:
-                    seen.add(c)
-                    yield PlaceEntry(
-                        c,
-                        PRE_2025,
-                        COMMUNE,
-                        row["wardShort"],
-                        row["ward"],
-                        d,
-                        row["wardLat"],
-                        row["wardLon"],
-                        f"{row['provinceKey']}_{row['districtKey']}_{row['wardKey']}",
-                    )
-        rows = conn.execute("SELECT * FROM admin_units ORDER BY provinceCode, wardCode").fetchall()
-        for row in rows:
-            p = place_code(POST_2025, PROVINCE, row["provinceCode"])
-            if p not in seen:
-                seen.add(p)
-                yield PlaceEntry(
-                    p,
-                    POST_2025,
-                    PROVINCE,
-                    row["provinceShort"],
-                    row["province"],
-                    None,
-                    row["provinceLat"],
-                    row["provinceLon"],
-                    row["provinceKey"],
-                )
+                units.append(_entry(PRE_2025, COMMUNE, row, "ward", district.code,
+                                    f"{district_key}_{row['wardKey']}"))  # fmt: skip
+            yield from (u for u in units if new(u))
+        for row in conn.execute("SELECT * FROM admin_units ORDER BY provinceCode, wardCode"):
+            province = _entry(POST_2025, PROVINCE, row, "province", None, row["provinceKey"])
+            units = [province]
             if include_communes:
-                c = place_code(POST_2025, COMMUNE, row["wardCode"])
-                if c not in seen:
-                    seen.add(c)
-                    yield PlaceEntry(
-                        c,
-                        POST_2025,
-                        COMMUNE,
-                        row["wardShort"],
-                        row["ward"],
-                        p,
-                        row["wardLat"],
-                        row["wardLon"],
-                        f"{row['provinceKey']}_{row['wardKey']}",
-                    )
+                units.append(_entry(POST_2025, COMMUNE, row, "ward", province.code,
+                                    f"{row['provinceKey']}_{row['wardKey']}"))  # fmt: skip
+            yield from (u for u in units if new(u))
     finally:
         conn.close()
 
