@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.engine import make_url
 
 from config import TestConfig
@@ -110,6 +111,14 @@ def app(session_dir):
         db.engine.dispose()
 
 
+class ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's Session picks an engine itself (get_bind), which would commit outside the
+    test's transaction; this one always uses the connection it was given."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
 @pytest.fixture
 def db(app):
     """A database session whose work is rolled back after the test (SAVEPOINTs inside one transaction)."""
@@ -120,7 +129,11 @@ def db(app):
         transaction = connection.begin()
         original = _db.session
         _db.session = _db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": ConnectionBoundSession,
+            }
         )
         try:
             yield _db
