@@ -88,6 +88,50 @@ class Config:
     #: (ARCHIVE_ALLOW_DEFAULT_SECRET)
     ALLOW_DEFAULT_SECRET: bool = _env_bool("ARCHIVE_ALLOW_DEFAULT_SECRET", False)
 
+    #: Largest media original accepted, in bytes. (ARCHIVE_MAX_MEDIA_BYTES)
+    MAX_MEDIA_BYTES: int = _env_int("ARCHIVE_MAX_MEDIA_BYTES", 4 * 1024**3)
+
+    #: Largest image accepted, in pixels (width × height); larger ones are refused as pixel floods.
+    #: (ARCHIVE_MAX_IMAGE_PIXELS)
+    MAX_IMAGE_PIXELS: int = _env_int("ARCHIVE_MAX_IMAGE_PIXELS", 250_000_000)
+
+    #: Longest audio or video accepted, in seconds. (ARCHIVE_MAX_MEDIA_SECONDS)
+    MAX_MEDIA_SECONDS: int = _env_int("ARCHIVE_MAX_MEDIA_SECONDS", 6 * 3600)
+
+    #: Seconds ffprobe may spend reading an upload before it is refused. (ARCHIVE_PROBE_TIMEOUT)
+    PROBE_TIMEOUT: int = _env_int("ARCHIVE_PROBE_TIMEOUT", 30)
+
+    #: Seconds one ffmpeg rendition run may take. (ARCHIVE_RENDITION_TIMEOUT)
+    RENDITION_TIMEOUT: int = _env_int("ARCHIVE_RENDITION_TIMEOUT", 4 * 3600)
+
+    #: Address-space limit of every ffprobe/ffmpeg process, in bytes. (ARCHIVE_TOOL_MEMORY_LIMIT)
+    TOOL_MEMORY_LIMIT: int = _env_int("ARCHIVE_TOOL_MEMORY_LIMIT", 2 * 1024**3)
+
+    #: Largest WebVTT captions file, in bytes. (ARCHIVE_MAX_CAPTION_BYTES)
+    MAX_CAPTION_BYTES: int = _env_int("ARCHIVE_MAX_CAPTION_BYTES", 2_000_000)
+
+    #: Seconds a worker's claim on a job lasts before another worker may take it over.
+    #: (ARCHIVE_JOB_LEASE_SECONDS)
+    JOB_LEASE_SECONDS: int = _env_int("ARCHIVE_JOB_LEASE_SECONDS", 4 * 3600)
+
+    #: Seconds after which a pending job that never ran is queued again. (ARCHIVE_JOB_REQUEUE_SECONDS)
+    JOB_REQUEUE_SECONDS: int = _env_int("ARCHIVE_JOB_REQUEUE_SECONDS", 600)
+
+    #: Run jobs synchronously when queued (tests only).
+    JOBS_IMMEDIATE: bool = False
+
+    #: Worker threads of ``archive worker``. (ARCHIVE_WORKERS)
+    WORKERS: int = _env_int("ARCHIVE_WORKERS", 2)
+
+    #: IIIF Image API limits on the size of any image served (maxWidth, maxHeight, maxArea).
+    #: (ARCHIVE_IIIF_MAX_WIDTH, ARCHIVE_IIIF_MAX_HEIGHT, ARCHIVE_IIIF_MAX_AREA)
+    IIIF_MAX_WIDTH: int = _env_int("ARCHIVE_IIIF_MAX_WIDTH", 10_000)
+    IIIF_MAX_HEIGHT: int = _env_int("ARCHIVE_IIIF_MAX_HEIGHT", 10_000)
+    IIIF_MAX_AREA: int = _env_int("ARCHIVE_IIIF_MAX_AREA", 25_000_000)
+
+    #: Disk budget of the cache of rendered IIIF images, in bytes. (ARCHIVE_IIIF_CACHE_BYTES)
+    IIIF_CACHE_BYTES: int = _env_int("ARCHIVE_IIIF_CACHE_BYTES", 1024**3)
+
     WTF_CSRF_ENABLED = True
     TESTING = False
 
@@ -105,6 +149,9 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     BASE_URL = "http://archive.test"
     PAGE_SIZE = 10
+    JOBS_IMMEDIATE = True
+    IIIF_CACHE_BYTES = 20 * 1024**2
+    WTF_CSRF_ENABLED = False  # tests of CSRF itself switch it back on
 
 
 class ProductionConfig(Config):

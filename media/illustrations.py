@@ -90,38 +90,12 @@ def speak(path: Path, text: str, voice: str = "vi", ffmpeg_bin: str = "ffmpeg") 
     )
 
 
-def test_video(path: Path, seconds: int = 4, ffmpeg_bin: str = "ffmpeg") -> None:
-    """Write a short H.264/AAC MP4 test pattern with a tone."""
-    subprocess.run(
-        [
-            ffmpeg_bin,
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size=640x360:rate=25:duration={seconds}",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency=440:duration={seconds}",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "96k",
-            "-shortest",
-            "-movflags",
-            "+faststart",
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+def pattern_video(path: Path, seconds: int = 4, ffmpeg_bin: str = "ffmpeg", label: str = "") -> None:
+    """Write a short H.264/AAC MP4 test pattern with a tone; the label varies colours and pitch."""
+    seed = int(hashlib.sha256(label.encode()).hexdigest()[:4], 16)
+    video = f"testsrc2=size=640x360:rate=25:duration={seconds},hue=h={seed % 360}"
+    audio = f"sine=frequency={220 + seed % 440}:duration={seconds}"
+    args = [ffmpeg_bin, "-v", "error", "-y", "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", audio,
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k",
+            "-shortest", "-movflags", "+faststart", str(path)]  # fmt: skip
+    subprocess.run(args, check=True, capture_output=True, timeout=120)

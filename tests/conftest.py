@@ -163,7 +163,7 @@ def make_record(db):
     from metadata.csv_records import RecordInput
     from metadata.languages import LangString
 
-    def factory(**overrides):
+    def factory(created_by=None, **overrides):
         title = overrides.pop("title", f"Bản ghi thử {uuid.uuid4().hex[:6]}")
         fields = dict(
             row=0,
@@ -177,8 +177,10 @@ def make_record(db):
             places=["pre2025-p06"],
         )
         fields.update(overrides)
-        record = create_record(RecordInput(**fields), actor=None)
-        db.session.flush()
+        record = create_record(RecordInput(**fields), actor=created_by)
+        # Commit (to the test's savepoint) as a real request would, so that a view's rollback
+        # cannot take the fixture's data with it.
+        db.session.commit()
         return record
 
     return factory
@@ -188,3 +190,59 @@ def make_record(db):
 def artifacts_dir():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def make_user(db):
+    """Factory: an account with a role and the password 'correct horse battery'."""
+    from archive.accounts.models import User
+
+    def factory(role: str = "contributor", email: str | None = None):
+        user = User(email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.vn", display_name=role, role=role)
+        user.set_password("correct horse battery")
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def login(client, make_user):
+    """Sign a new user with *role* in on the test client; returns the user."""
+
+    def sign_in(role: str = "contributor"):
+        user = make_user(role)
+        response = client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return sign_in
+
+
+def isolated_app(tmp_path: Path, name: str, **settings):
+    """A separate application on its own empty, migrated database (for queues, workers, live servers)."""
+    from flask_migrate import upgrade
+
+    from archive import create_app
+
+    config = make_config(fresh_database_url(tmp_path, name), tmp_path / f"{name}-data")
+    for key, value in settings.items():
+        setattr(config, key, value)
+    application = create_app(config)
+    with application.app_context():
+        upgrade()
+    return application
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2):
+    """Poll *predicate* until it returns a true value or *timeout* seconds pass; returns the value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

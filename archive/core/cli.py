@@ -45,6 +45,68 @@ def demo_command(no_media: bool) -> None:
     click.echo(f"Demo content ready: {created} new records.")
 
 
+@archive_group.command("worker")
+@click.option("--workers", type=int, default=None, help="Worker threads (default: ARCHIVE_WORKERS).")
+@with_appcontext
+def worker_command(workers: int | None) -> None:
+    """Run the job consumer (media derivatives, index updates) until interrupted."""
+    from huey.consumer import Consumer
+
+    from archive.core.jobs import huey_for
+    from archive.media.services import recover_jobs
+
+    app = current_app._get_current_object()
+    recovered = recover_jobs()
+    click.echo(f"Re-queued {recovered} unfinished media jobs.")
+    consumer = Consumer(huey_for(app), workers=workers or app.config["WORKERS"], worker_type="thread",
+                        periodic=True, initial_delay=0.1, max_delay=2.0)
+    consumer.run()
+
+
+@archive_group.command("create-user")
+@click.argument("email")
+@click.option("--name", default=None, help="Display name (default: the email).")
+@click.option("--role", type=click.Choice(["researcher", "contributor", "curator", "administrator"]),
+              default="contributor")
+@click.password_option(help="Password (asked for when not given).")
+@with_appcontext
+def create_user_command(email: str, name: str | None, role: str, password: str) -> None:
+    """Create an account that can sign in."""
+    from sqlalchemy import select
+
+    from archive.accounts.models import User
+
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise click.ClickException(f"An account for {email} already exists.")
+    user = User(email=email, display_name=name or email, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Account {email} ({role}) created.")
+
+
+@archive_group.command("rebuild-derivatives")
+@click.argument("media_ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Rebuild the derivatives of every media file.")
+@with_appcontext
+def rebuild_derivatives_command(media_ids: tuple[str, ...], everything: bool) -> None:
+    """Queue a rebuild of derivatives from the originals (by media public id, or --all)."""
+    from sqlalchemy import select
+
+    from archive.media.models import MediaFile
+    from archive.media.services import rebuild_derivatives
+
+    stmt = select(MediaFile)
+    if not everything:
+        if not media_ids:
+            raise click.UsageError("Name media identifiers or pass --all.")
+        stmt = stmt.where(MediaFile.public_id.in_(media_ids))
+    items = db.session.scalars(stmt).all()
+    for media in items:
+        rebuild_derivatives(media)
+    click.echo(f"Queued {len(items)} rebuilds.")
+
+
 def _lang_option(f):
     return click.option(
         "--lang",

@@ -43,3 +43,20 @@ def store_original(data: bytes, suffix: str) -> tuple[str, str]:
             Path(tmp).unlink(missing_ok=True)
             raise
     return key, digest
+
+
+def store_original_file(path: Path, digest: str, suffix: str) -> tuple[str, bool]:
+    """Move a checked temporary file into the write-once store under its SHA-256.
+
+    Returns (storage key, created): created is False when the same content was already stored.
+    The file is made read-only; the temporary file is consumed either way.
+    """
+    key = f"{digest[:2]}/{digest[2:4]}/{digest}{suffix}"
+    target = original_path(key)
+    if target.exists():
+        path.unlink(missing_ok=True)
+        return key, False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o444)
+    os.replace(path, target)
+    return key, True

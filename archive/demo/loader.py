@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -12,15 +13,14 @@ from flask import current_app
 from sqlalchemy import select
 
 from archive.core.extensions import db
-from archive.core.identifiers import mint_identifier
-from archive.core.storage import store_original
 from archive.media.models import MediaFile
+from archive.media.services import incoming_dir, ingest_file, queue_derivatives
 from archive.records.models import HeritageRecord
 from archive.records.services import create_record
 from archive.vocab.models import Collection, Place
 from archive.vocab.services import load_vocabularies, vocabularies_loaded
 from media import illustrations
-from media.probe import av_facts, image_facts, sha256_file
+from media.checks import MediaRejected
 from metadata.csv_records import RecordInput
 from metadata.languages import LangString, from_mapping
 from metadata.model import DocDate, Timing
@@ -72,15 +72,17 @@ def load_demo(with_media: bool = True) -> int:
         load_vocabularies()
     _ensure_collections()
     data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    db.session.commit()
     created = 0
     for index, item in enumerate(data["records"]):
         if db.session.scalar(select(HeritageRecord.id).where(HeritageRecord.slug == item["slug"])):
             continue
         record = create_record(_to_input(index, item), actor=None)
-        if with_media:
-            _add_media(record, item)
+        media = _add_media(record, item) if with_media else []
+        db.session.commit()  # each record with its media, so the jobs queued next can see them
+        for medium in media:
+            queue_derivatives(medium)
         created += 1
-    db.session.flush()
     logger.info("demo: %d records created", created)
     return created
 
@@ -175,65 +177,37 @@ def _to_input(index: int, item: dict) -> RecordInput:
     )
 
 
-def _add_media(record: HeritageRecord, item: dict) -> None:
+def _add_media(record: HeritageRecord, item: dict) -> list[MediaFile]:
+    """Generate the record's illustrations and ingest them through the normal upload checks."""
     ffmpeg = current_app.config["FFMPEG"]
-    ffprobe = current_app.config["FFPROBE"]
     title_vi = item["title"].get("vi", "")
     title_en = item["title"].get("en", "")
-    with tempfile.TemporaryDirectory() as tmp:
-        for position, spec in enumerate(item.get("media") or []):
-            kind = spec["kind"]
+    added = []
+    for position, spec in enumerate(item.get("media") or []):
+        kind = spec["kind"]
+        suffix = {"image": ".jpg", "audio": ".wav", "video": ".mp4"}[kind]
+        fd, name = tempfile.mkstemp(dir=incoming_dir(), prefix="demo-", suffix=suffix)
+        os.close(fd)
+        path = Path(name)
+        try:
+            caption_vi = (spec.get("caption") or {}).get("vi") or title_en
             if kind == "image":
-                path = Path(tmp) / f"{position}.jpg"
-                illustrations.draw_picture(path, title_vi, title_en, ILLUSTRATION_LABEL)
-                mime, width, height = image_facts(path)
-                facts = dict(
-                    mime_type=mime,
-                    width=width,
-                    height=height,
-                    duration_seconds=None,
-                    sha256=sha256_file(path),
-                    size_bytes=path.stat().st_size,
-                )
+                illustrations.draw_picture(path, title_vi, caption_vi, ILLUSTRATION_LABEL)
             elif kind == "audio":
-                path = Path(tmp) / f"{position}.wav"
                 text = (item.get("summary") or {}).get("vi") or title_vi
-                illustrations.speak(path, f"Minh họa. {text}", "vi", ffmpeg)
-                f = av_facts(path, "audio", "audio/wav", ffprobe)
-                facts = dict(
-                    mime_type=f.mime_type,
-                    width=None,
-                    height=None,
-                    duration_seconds=f.duration_seconds,
-                    sha256=f.sha256,
-                    size_bytes=f.size_bytes,
-                )
+                illustrations.speak(path, f"Minh họa. {caption_vi}. {text}", "vi", ffmpeg)
             else:
-                path = Path(tmp) / f"{position}.mp4"
-                illustrations.test_video(path, 4, ffmpeg)
-                f = av_facts(path, "video", "video/mp4", ffprobe)
-                facts = dict(
-                    mime_type=f.mime_type,
-                    width=f.width,
-                    height=f.height,
-                    duration_seconds=f.duration_seconds,
-                    sha256=f.sha256,
-                    size_bytes=f.size_bytes,
-                )
-            key, digest = store_original(path.read_bytes(), path.suffix)
-            if digest != facts["sha256"]:
-                raise RuntimeError(f"checksum changed while storing {path.name}")
-            record.media.append(
-                MediaFile(
-                    public_id=mint_identifier("media"),
-                    kind=kind,
-                    original_filename=f"illustration-{position}{path.suffix}",
-                    storage_key=key,
-                    caption=[v.to_dict() for v in from_mapping(spec.get("caption"))],
-                    access_level="public",
-                    is_illustration=True,
-                    position=position,
-                    **facts,
-                )
-            )
+                # Different lengths, so that no two demo videos have the same bytes.
+                illustrations.pattern_video(path, 3 + position % 3, ffmpeg, label=f"{item['slug']}-{position}")
+            media = ingest_file(record, path, f"illustration-{position}{suffix}", actor=None,
+                                caption=from_mapping(spec.get("caption")), access_level="public")
+        except MediaRejected as exc:
+            if exc.code != "duplicate":
+                raise
+            continue
+        finally:
+            path.unlink(missing_ok=True)
+        media.is_illustration = True
+        added.append(media)
     db.session.flush()
+    return added

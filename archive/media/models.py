@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.core.extensions import db
@@ -13,9 +13,12 @@ from archive.core.types import JSONType, UTCDateTime, to_langstrings, utcnow
 from metadata.languages import LangString
 
 if TYPE_CHECKING:
+    from archive.accounts.models import User
     from archive.records.models import HeritageRecord
 
 MEDIA_KINDS = ("image", "audio", "video")
+#: Processing states shown to the uploader: waiting, being derived, usable, or failed with a reason.
+MEDIA_STATES = ("pending", "processing", "ready", "failed")
 
 
 class MediaFile(db.Model):
@@ -25,6 +28,7 @@ class MediaFile(db.Model):
     __table_args__ = (
         CheckConstraint(f"kind IN {MEDIA_KINDS!r}", name="kind"),
         CheckConstraint("access_level IN ('public', 'researchers', 'community', 'private')", name="access"),
+        CheckConstraint(f"state IN {MEDIA_STATES!r}", name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,7 +52,30 @@ class MediaFile(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    #: Message code of the last failure (translated when shown), and technical detail for staff.
+    state_reason: Mapped[str | None] = mapped_column(String(40))
+    state_detail: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: Which worker holds the job ("host:pid") and until when; an expired claim is taken over.
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: The ffmpeg demuxer forced when reading the original (None for images).
+    demuxer: Mapped[str | None] = mapped_column(String(20))
+
     record: Mapped[HeritageRecord] = relationship(back_populates="media")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    derivatives: Mapped[list[MediaDerivative]] = relationship(
+        back_populates="media", cascade="all, delete-orphan", order_by="MediaDerivative.name"
+    )
+    captions: Mapped[list[MediaCaption]] = relationship(
+        back_populates="media", cascade="all, delete-orphan", order_by="MediaCaption.lang"
+    )
+
+    def derivative(self, name: str) -> MediaDerivative | None:
+        """The derivative called *name* ('web', 'low', '720', 'poster', 'pyramid'...), if built."""
+        return next((d for d in self.derivatives if d.name == name), None)
 
     @property
     def caption_values(self) -> list[LangString]:
@@ -59,3 +86,49 @@ class MediaFile(db.Model):
     def dcmi_type(self) -> str:
         """DCMI Type of this medium."""
         return {"image": "StillImage", "audio": "Sound", "video": "MovingImage"}[self.kind]
+
+
+class MediaDerivative(db.Model):
+    """A rendition built from an original (web/low-bandwidth audio, 720p/360p video, poster,
+    waveform peaks, image pyramid), recorded with its own checksum; it can be rebuilt at any time."""
+
+    __tablename__ = "media_derivative"
+    __table_args__ = (UniqueConstraint("media_id", "name", name="uq_media_derivative_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_file.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(20))
+    #: Path relative to the derivatives root; for the pyramid, its directory.
+    storage_key: Mapped[str] = mapped_column(String(200))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    #: SHA-256 of the file (for the pyramid: of its info.json plus every tile, in order).
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    media: Mapped[MediaFile] = relationship(back_populates="derivatives")
+
+
+class MediaCaption(db.Model):
+    """A WebVTT captions or transcript track attached to an audio or video file."""
+
+    __tablename__ = "media_caption"
+    __table_args__ = (
+        CheckConstraint("kind IN ('captions', 'subtitles', 'transcript')", name="kind"),
+        UniqueConstraint("media_id", "lang", "kind", name="uq_media_caption_track"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_file.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(35))
+    kind: Mapped[str] = mapped_column(String(12), default="captions")
+    label: Mapped[str] = mapped_column(String(120))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    media: Mapped[MediaFile] = relationship(back_populates="captions")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

@@ -18,7 +18,6 @@ from flask import (
 from sqlalchemy import func, select
 
 from archive.core.extensions import db
-from archive.media.models import MediaFile
 from archive.records import services
 from archive.records.csv_import import export_csv
 from archive.records.models import HeritageRecord
@@ -121,21 +120,3 @@ def csv_file(public_id: str):
     return _download(
         export_csv([record]).encode("utf-8"), "text/csv; charset=utf-8", f"{record.public_id}.csv"
     )
-
-
-@bp.get("/media/<public_id>/file")
-def media_file(public_id: str):
-    """Serve a public medium of a public record (range requests supported)."""
-    media = db.session.scalar(select(MediaFile).where(MediaFile.public_id == public_id))
-    if (
-        media is None
-        or media.access_level != "public"
-        or services.get_public_record(media.record.public_id) is None
-    ):
-        abort(404)
-    from archive.core.storage import original_path
-
-    path = original_path(media.storage_key)
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=media.mime_type, conditional=True, etag=media.sha256, max_age=86400)

@@ -1,0 +1,345 @@
+"""Ingest of uploaded originals and the derivative jobs that turn them into web renditions.
+
+Ingest decides the type from the content, refuses anything dangerous (and then stores nothing and
+leaves no temporary file), stores the original write-once under its SHA-256, records it as *pending*
+and queues the derivative job. Jobs are idempotent: they claim the media row atomically, build every
+rendition in a temporary directory swapped into place at the end, and record each derivative's
+checksum. A worker killed mid-job leaves its claim behind; the claim is taken over when its process is
+gone or its lease has expired, so the job completes later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from archive.accounts.models import User
+from archive.core.extensions import db
+from archive.core.identifiers import mint_identifier
+from archive.core.jobs import enqueue, is_local_worker_dead, job, periodic, worker_identity
+from archive.core.storage import original_path, store_original_file
+from archive.core.types import utcnow
+from archive.media.models import MediaCaption, MediaDerivative, MediaFile
+from archive.records.models import HeritageRecord
+from media.checks import MediaRejected, check_filename, check_image, check_webvtt, probe_av, sniff
+from media.probe import sha256_file
+from metadata.languages import LangString
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1 << 20
+#: How many times a derivative job is tried before the media is marked failed.
+MAX_ATTEMPTS = 4
+
+
+def incoming_dir() -> Path:
+    """Where uploads are received before they are checked (same filesystem as the originals)."""
+    path = Path(current_app.config["DATA_DIR"]) / "incoming"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def derivatives_root() -> Path:
+    """The root directory of every derivative."""
+    return Path(current_app.config["DATA_DIR"]) / "derivatives"
+
+
+def receive_stream(stream, limit: int) -> Path:
+    """Copy an upload stream to a private temporary file, refusing it past *limit* bytes."""
+    fd, name = tempfile.mkstemp(dir=incoming_dir(), prefix="upload-")
+    path = Path(name)
+    try:
+        total = 0
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                total += len(chunk)
+                if total > limit:
+                    raise MediaRejected("too_large", {"limit": limit})
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def ingest_file(record: HeritageRecord, path: Path, filename: str, actor: User | None,
+                caption: list[LangString] | None = None, access_level: str = "public") -> MediaFile:
+    """Check an uploaded file and add it to *record* as a pending MediaFile; the temporary file is
+    always removed. Raises MediaRejected (nothing stored) for anything the archive refuses."""
+    config = current_app.config
+    stored: Path | None = None
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise MediaRejected("empty", {})
+        if size > config["MAX_MEDIA_BYTES"]:
+            raise MediaRejected("too_large", {"limit": config["MAX_MEDIA_BYTES"]})
+        sniffed = sniff(path)
+        check_filename(sniffed, filename)
+        width = height = duration = None
+        if sniffed.kind == "image":
+            width, height = check_image(path, sniffed, max_pixels=config["MAX_IMAGE_PIXELS"])
+            kind, mime = "image", sniffed.mime
+        else:
+            facts = probe_av(path, sniffed, ffprobe=config["FFPROBE"], timeout=config["PROBE_TIMEOUT"],
+                             memory_limit=config["TOOL_MEMORY_LIMIT"], max_duration=config["MAX_MEDIA_SECONDS"])
+            kind, mime, duration = facts.kind, facts.mime, facts.duration
+            width, height = facts.width, facts.height
+        digest = sha256_file(path)
+        existing = db.session.scalar(select(MediaFile).where(MediaFile.sha256 == digest))
+        if existing is not None:
+            raise MediaRejected("duplicate", {"media": existing.public_id, "record": existing.record.public_id})
+        key, created = store_original_file(path, digest, "." + sniffed.extension)
+        stored = original_path(key) if created else None
+        media = MediaFile(
+            public_id=mint_identifier("media"), record=record, kind=kind, original_filename=_safe_name(filename),
+            storage_key=key, sha256=digest, size_bytes=size, mime_type=mime, width=width, height=height,
+            duration_seconds=duration, caption=[v.to_dict() for v in caption or []], access_level=access_level,
+            created_by=actor, position=len(record.media), state="pending", demuxer=sniffed.demuxer,
+            lease_until=utcnow() + dt.timedelta(seconds=config["JOB_REQUEUE_SECONDS"]),
+        )
+        db.session.add(media)
+        db.session.flush()
+        stored = None
+        logger.info("media %s (%s, %s) ingested for record %s", media.public_id, kind, mime, record.public_id)
+        return media
+    finally:
+        path.unlink(missing_ok=True)
+        if stored is not None:  # the database refused the row: do not leave the file behind
+            _remove_original(stored)
+
+
+def _remove_original(path: Path) -> None:
+    path.chmod(0o644)
+    path.unlink(missing_ok=True)
+
+
+def _safe_name(filename: str) -> str:
+    """The client's file name, kept for information only: no directories, bounded length."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
+    return "".join(ch for ch in name if ch.isprintable())[:200]
+
+
+def queue_derivatives(media: MediaFile) -> None:
+    """Queue the derivative job of a media file (call after the ingest has been committed)."""
+    enqueue("derive_media", media.id)
+
+
+@job("derive_media", retries=MAX_ATTEMPTS - 1, retry_delay=5, retry_backoff=2)
+def derive_media_job(media_id: int) -> None:
+    """Build every derivative of one media file (idempotent; retried with back-off)."""
+    media = claim(media_id)
+    if media is None:
+        return
+    try:
+        build_derivatives(media)
+    except MediaRejected as exc:  # the content itself cannot be processed: retrying will not help
+        _fail(media_id, exc.code, str(exc.params))
+        return
+    except Exception as exc:
+        logger.exception("derivatives of media %s failed (attempt %d)", media_id, media.attempts)
+        final = media.attempts >= MAX_ATTEMPTS
+        _release(media_id, failed=final, detail=f"{type(exc).__name__}: {exc}")
+        if not final:
+            raise
+        return
+    db.session.execute(update(MediaFile).where(MediaFile.id == media_id).values(
+        state="ready", state_reason=None, state_detail=None, claimed_by=None, lease_until=None,
+        processed_at=utcnow()))
+    db.session.commit()
+    logger.info("media %s ready", media.public_id)
+
+
+def claim(media_id: int) -> MediaFile | None:
+    """Atomically take a media file for processing; None if it is done or held by a live worker."""
+    now = utcnow()
+    lease = dt.timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
+    result = db.session.execute(
+        update(MediaFile)
+        .where(MediaFile.id == media_id,
+               or_(MediaFile.state == "pending",
+                   (MediaFile.state == "processing") & (MediaFile.lease_until < now)))
+        .values(state="processing", claimed_by=worker_identity(), lease_until=now + lease,
+                attempts=MediaFile.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return None
+    return db.session.get(MediaFile, media_id)
+
+
+def _release(media_id: int, failed: bool, detail: str) -> None:
+    db.session.rollback()
+    values = {"claimed_by": None, "state_detail": detail[:2000]}
+    if failed:
+        values.update(state="failed", state_reason="processing_failed", lease_until=None)
+    else:
+        values.update(state="pending", lease_until=utcnow() + dt.timedelta(
+            seconds=current_app.config["JOB_REQUEUE_SECONDS"]))
+    db.session.execute(update(MediaFile).where(MediaFile.id == media_id).values(**values))
+    db.session.commit()
+
+
+def _fail(media_id: int, reason: str, detail: str) -> None:
+    db.session.rollback()
+    db.session.execute(update(MediaFile).where(MediaFile.id == media_id).values(
+        state="failed", state_reason=reason, state_detail=detail[:2000], claimed_by=None, lease_until=None))
+    db.session.commit()
+
+
+def build_derivatives(media: MediaFile) -> None:
+    """Build the renditions of *media* into a fresh directory, then swap it in and record checksums."""
+    from media import renditions
+    from media.pyramid import build_pyramid
+
+    config = current_app.config
+    root = derivatives_root()
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / media.public_id
+    for stale in root.glob(f".{media.public_id}-*"):  # left by a worker that died mid-job
+        shutil.rmtree(stale, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(dir=root, prefix=f".{media.public_id}-"))
+    try:
+        source = original_path(media.storage_key)
+        outputs: dict[str, tuple[Path, str]] = {}
+        if media.kind == "image":
+            info = build_pyramid(source, work / "pyramid", max_pixels=config["MAX_IMAGE_PIXELS"])
+            outputs["pyramid"] = (work / "pyramid", "application/x-archive-pyramid")
+            w, h = info.sizes[-1] if info.sizes else (info.width, info.height)
+            outputs["thumbnail"] = (work / "pyramid" / "full" / f"{w}x{h}.jpg", "image/jpeg")
+        elif media.kind == "audio":
+            made = renditions.audio_renditions(source, media.demuxer, work, ffmpeg=config["FFMPEG"],
+                                               timeout=config["RENDITION_TIMEOUT"])
+            outputs["web"] = (made["web"], "audio/mp4")
+            outputs["low"] = (made["low"], "audio/ogg")
+            outputs["peaks"] = (made["peaks"], "application/json")
+        else:
+            made = renditions.video_renditions(source, media.demuxer, work, ffmpeg=config["FFMPEG"],
+                                               timeout=config["RENDITION_TIMEOUT"], has_audio=True)
+            for name, mime in (("720", "video/mp4"), ("360", "video/mp4"), ("audio_low", "audio/ogg"),
+                               ("poster", "image/jpeg")):
+                if name in made:
+                    outputs[name] = (made[name], mime)
+        rows = [_derivative_row(media, name, path, mime, work) for name, (path, mime) in outputs.items()]
+        old = None
+        if final.exists():
+            old = root / f".{media.public_id}-old-{os.getpid()}"
+            final.rename(old)
+        work.rename(final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    db.session.execute(MediaDerivative.__table__.delete().where(MediaDerivative.media_id == media.id))
+    for row in rows:
+        db.session.add(row)
+    if media.kind == "image":
+        media.width, media.height = info.width, info.height
+    db.session.flush()
+
+
+def _derivative_row(media: MediaFile, name: str, path: Path, mime: str, work: Path) -> MediaDerivative:
+    relative = path.relative_to(work)
+    if path.is_dir():
+        digest, size = _tree_digest(path)
+        width = height = None
+        from media.pyramid import load_pyramid_info
+
+        info = load_pyramid_info(path)
+        width, height = info.width, info.height
+    else:
+        digest, size = sha256_file(path), path.stat().st_size
+        width = height = None
+        if mime == "image/jpeg":
+            from media.probe import image_facts
+
+            _, width, height = image_facts(path)
+    return MediaDerivative(media_id=media.id, name=name, storage_key=f"{media.public_id}/{relative}",
+                           mime_type=mime, sha256=digest, size_bytes=size, width=width, height=height)
+
+
+def _tree_digest(directory: Path) -> tuple[str, int]:
+    """SHA-256 over every file of a directory (relative path and content, sorted), and the total size."""
+    digest = hashlib.sha256()
+    total = 0
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(directory)).encode() + b"\0")
+        digest.update(bytes.fromhex(sha256_file(path)))
+        total += path.stat().st_size
+    return digest.hexdigest(), total
+
+
+def derivative_path(derivative: MediaDerivative) -> Path:
+    """Absolute path of a derivative (a file, or the pyramid directory)."""
+    root = derivatives_root().resolve()
+    path = (root / derivative.storage_key).resolve()
+    if root not in path.parents:
+        raise ValueError("derivative outside the derivatives root")
+    return path
+
+
+@periodic("recover_media_jobs", minute="*")
+def recover_jobs() -> int:
+    """Re-queue media whose job was lost: a dead or expired worker claim, or a pending job never run."""
+    now = utcnow()
+    requeue = []
+    for media in db.session.scalars(select(MediaFile).where(MediaFile.state.in_(("pending", "processing")))):
+        if media.state == "processing" and (is_local_worker_dead(media.claimed_by) or
+                                            (media.lease_until and media.lease_until < now)):
+            media.state = "pending"
+            media.claimed_by = None
+            requeue.append(media)
+        elif media.state == "pending" and (media.lease_until is None or media.lease_until < now):
+            requeue.append(media)
+    for media in requeue:
+        media.lease_until = now + dt.timedelta(seconds=current_app.config["JOB_REQUEUE_SECONDS"])
+    db.session.commit()
+    for media in requeue:
+        logger.info("re-queueing derivatives of media %s", media.public_id)
+        queue_derivatives(media)
+    return len(requeue)
+
+
+def rebuild_derivatives(media: MediaFile) -> None:
+    """Mark a media file for a rebuild from its original and queue the job."""
+    media.state = "pending"
+    media.state_reason = media.state_detail = None
+    media.attempts = 0
+    media.lease_until = utcnow() + dt.timedelta(seconds=current_app.config["JOB_REQUEUE_SECONDS"])
+    db.session.commit()
+    queue_derivatives(media)
+
+
+def attach_captions(media: MediaFile, data: bytes, lang: str, label: str, kind: str,
+                    actor: User | None) -> MediaCaption:
+    """Store a checked WebVTT track for an audio or video file (replacing one of the same language/kind)."""
+    if media.kind not in ("audio", "video"):
+        raise MediaRejected("captions_need_av", {})
+    text = check_webvtt(data)
+    body = text.encode("utf-8")
+    digest = hashlib.sha256(body).hexdigest()
+    directory = derivatives_root() / media.public_id / "captions"
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{kind}-{lang}.vtt"
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".vtt-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(body)
+    os.replace(tmp, directory / name)
+    track = db.session.scalar(select(MediaCaption).filter_by(media_id=media.id, lang=lang, kind=kind))
+    if track is None:
+        track = MediaCaption(media=media, lang=lang, kind=kind)
+        db.session.add(track)
+    track.label, track.sha256, track.created_by = label, digest, actor
+    track.storage_key = f"{media.public_id}/captions/{name}"
+    db.session.flush()
+    return track
