@@ -125,9 +125,11 @@ class Config:
 
     #: IIIF Image API limits on the size of any image served (maxWidth, maxHeight, maxArea).
     #: (ARCHIVE_IIIF_MAX_WIDTH, ARCHIVE_IIIF_MAX_HEIGHT, ARCHIVE_IIIF_MAX_AREA)
-    IIIF_MAX_WIDTH: int = _env_int("ARCHIVE_IIIF_MAX_WIDTH", 10_000)
-    IIIF_MAX_HEIGHT: int = _env_int("ARCHIVE_IIIF_MAX_HEIGHT", 10_000)
-    IIIF_MAX_AREA: int = _env_int("ARCHIVE_IIIF_MAX_AREA", 25_000_000)
+    #: They bound the memory one request may use (the region is assembled at most at twice the output
+    #: scale); the original stays downloadable in full by those allowed to.
+    IIIF_MAX_WIDTH: int = _env_int("ARCHIVE_IIIF_MAX_WIDTH", 4096)
+    IIIF_MAX_HEIGHT: int = _env_int("ARCHIVE_IIIF_MAX_HEIGHT", 4096)
+    IIIF_MAX_AREA: int = _env_int("ARCHIVE_IIIF_MAX_AREA", 8_388_608)
 
     #: Disk budget of the cache of rendered IIIF images, in bytes. (ARCHIVE_IIIF_CACHE_BYTES)
     IIIF_CACHE_BYTES: int = _env_int("ARCHIVE_IIIF_CACHE_BYTES", 1024**3)

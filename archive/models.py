@@ -1,7 +1,7 @@
 """Every model of the archive, imported in one place for Alembic and the shell."""
 
 from archive.accounts.models import User
-from archive.media.models import MediaCaption, MediaDerivative, MediaFile
+from archive.media.models import MediaFile
 from archive.records.models import (
     DocumentedDate,
     FestivalTiming,

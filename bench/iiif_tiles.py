@@ -54,17 +54,33 @@ def build_archive(data_dir: Path, source: Path) -> tuple[str, Path]:
     from metadata.csv_records import RecordInput
     from metadata.languages import LangString
 
-    config = type("BenchConfig", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'archive.sqlite3'}", "DATA_DIR": str(data_dir),
-        "JOBS_IMMEDIATE": True, "MAX_IMAGE_PIXELS": 300_000_000, "IIIF_CACHE_BYTES": 512 * 1024**2,
-        "TESTING": False,
-    })
+    config = type(
+        "BenchConfig",
+        (TestConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'archive.sqlite3'}",
+            "DATA_DIR": str(data_dir),
+            "JOBS_IMMEDIATE": True,
+            "MAX_IMAGE_PIXELS": 300_000_000,
+            "IIIF_CACHE_BYTES": 512 * 1024**2,
+            "TESTING": False,
+        },
+    )
     app = create_app(config)
     with app.app_context():
         upgrade()
-        record = create_record(RecordInput(row=0, identifier=None, slug="bench", category="craft",
-                                           status="published", access_level="public",
-                                           texts={"title": [LangString("Bench", "vi")]}), actor=None)
+        record = create_record(
+            RecordInput(
+                row=0,
+                identifier=None,
+                slug="bench",
+                category="craft",
+                status="published",
+                access_level="public",
+                texts={"title": [LangString("Bench", "vi")]},
+            ),
+            actor=None,
+        )
         copy = data_dir / source.name
         shutil.copy(source, copy)
         media = ingest_file(record, copy, source.name, actor=None)
@@ -87,13 +103,23 @@ def serve(data_dir: str, static_dir: str, port_queue) -> None:
     from archive import create_app
     from config import TestConfig
 
-    config = type("BenchConfig", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(data_dir) / 'archive.sqlite3'}", "DATA_DIR": data_dir,
-        "JOBS_IMMEDIATE": True, "TESTING": False, "IIIF_CACHE_BYTES": 512 * 1024**2,
-    })
+    config = type(
+        "BenchConfig",
+        (TestConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(data_dir) / 'archive.sqlite3'}",
+            "DATA_DIR": data_dir,
+            "JOBS_IMMEDIATE": True,
+            "TESTING": False,
+            "IIIF_CACHE_BYTES": 512 * 1024**2,
+        },
+    )
     app = create_app(config)
-    app.add_url_rule("/bench-static/<path:name>", "bench_static",
-                     lambda name: send_from_directory(static_dir, name, max_age=31536000))
+    app.add_url_rule(
+        "/bench-static/<path:name>",
+        "bench_static",
+        lambda name: send_from_directory(static_dir, name, max_age=31536000),
+    )
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -171,14 +197,18 @@ def speed(work: Path, requests: int) -> None:
         assert tile_bytes == static_bytes
         print(f"  IIIF tile      : {summary(tile_times)}")
         print(f"  static file    : {summary(static_times)}")
-        print(f"  ratio (median) : {statistics.median(tile_times) / statistics.median(static_times):.2f}x "
-              "(target <= 2x)")
+        print(
+            f"  ratio (median) : {statistics.median(tile_times) / statistics.median(static_times):.2f}x "
+            "(target <= 2x)"
+        )
 
         region_times, naive_times = [], []
         count = max(20, requests // 5)
         for i in range(count):
             box = (1234 + i, 2345, 1500, 1100)  # a new region each time: the render cache never answers
-            elapsed, body = fetch(port, f"/iiif/3/{media_id}/{box[0]},{box[1]},{box[2]},{box[3]}/!512,512/0/default.jpg")
+            elapsed, body = fetch(
+                port, f"/iiif/3/{media_id}/{box[0]},{box[1]},{box[2]},{box[3]}/!512,512/0/default.jpg"
+            )
             region_times.append(elapsed)
             started = time.perf_counter()
             naive_region(source, box)
@@ -187,8 +217,10 @@ def speed(work: Path, requests: int) -> None:
             assert check.size == (512, 375), check.size
         print(f"  IIIF region    : {summary(region_times)}")
         print(f"  naive Pillow   : {summary(naive_times)}")
-        print(f"  speed-up (median): {statistics.median(naive_times) / statistics.median(region_times):.1f}x "
-              "(target >= 10x)")
+        print(
+            f"  speed-up (median): {statistics.median(naive_times) / statistics.median(region_times):.1f}x "
+            "(target >= 10x)"
+        )
     finally:
         process.terminate()
         process.join(10)
@@ -208,8 +240,11 @@ def memory(work: Path) -> None:
     try:
         baseline = peak_rss_mb(process.pid)
         fetch(port, f"/iiif/3/{media_id}/info.json")
-        paths = [f"/iiif/3/{media_id}/full/max/0/default.jpg", f"/iiif/3/{media_id}/full/!1024,1024/0/default.jpg",
-                 f"/iiif/3/{media_id}/full/pct:10/0/default.jpg"]
+        paths = [
+            f"/iiif/3/{media_id}/full/max/0/default.jpg",
+            f"/iiif/3/{media_id}/full/!1024,1024/0/default.jpg",
+            f"/iiif/3/{media_id}/full/pct:10/0/default.jpg",
+        ]
         for i in range(40):
             x, y = (i * 997) % (width - 3000), (i * 631) % (height - 3000)
             paths.append(f"/iiif/3/{media_id}/{x},{y},2048,2048/512,/0/default.jpg")
@@ -217,8 +252,10 @@ def memory(work: Path) -> None:
             paths.append(f"/iiif/3/{media_id}/{(i % 8) * 512},{(i // 8) * 512},512,512/512,/0/default.jpg")
         for path in paths:
             fetch(port, path)
-        print(f"  server peak RSS after start: {baseline:.0f} MB; after {len(paths) + 1} requests: "
-              f"{peak_rss_mb(process.pid):.0f} MB (target <= 300 MB)")
+        print(
+            f"  server peak RSS after start: {baseline:.0f} MB; after {len(paths) + 1} requests: "
+            f"{peak_rss_mb(process.pid):.0f} MB (target <= 300 MB)"
+        )
     finally:
         process.terminate()
         process.join(10)

@@ -31,29 +31,113 @@ def ffmpeg(*args: str) -> None:
 
 def make_inputs(work: Path) -> tuple[Path, Path]:
     audio = work / "song-5min.wav"
-    ffmpeg("-f", "lavfi", "-i", "sine=frequency=220:duration=300", "-f", "lavfi", "-i",
-           "anoisesrc=d=300:c=pink:a=0.05", "-filter_complex", "[0][1]amix=inputs=2,aformat=channel_layouts=stereo",
-           "-ar", "44100", str(audio))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=220:duration=300",
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=d=300:c=pink:a=0.05",
+        "-filter_complex",
+        "[0][1]amix=inputs=2,aformat=channel_layouts=stereo",
+        "-ar",
+        "44100",
+        str(audio),
+    )
     video = work / "festival-1min-1080p.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25:duration=60", "-f", "lavfi", "-i",
-           "sine=frequency=330:duration=60", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
-           "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k", "-shortest", str(video))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=1920x1080:rate=25:duration=60",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=330:duration=60",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "20",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "192k",
+        "-shortest",
+        str(video),
+    )
     return audio, video
 
 
 def baseline_audio(src: Path, out: Path) -> None:
     ffmpeg("-i", str(src), "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(out / "web.m4a"))
-    ffmpeg("-i", str(src), "-ac", "1", "-c:a", "libopus", "-b:a", "24k", "-application", "voip", str(out / "low.opus"))
+    ffmpeg(
+        "-i",
+        str(src),
+        "-ac",
+        "1",
+        "-c:a",
+        "libopus",
+        "-b:a",
+        "24k",
+        "-application",
+        "voip",
+        str(out / "low.opus"),
+    )
     # waveform peaks: decode to 8 kHz mono PCM (what any peaks tool reads)
     ffmpeg("-i", str(src), "-ac", "1", "-ar", "8000", "-f", "s16le", str(out / "pcm.raw"))
 
 
 def baseline_video(src: Path, out: Path) -> None:
-    ffmpeg("-i", str(src), "-vf", "scale=-2:720", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
-           "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(out / "720.mp4"))
-    ffmpeg("-i", str(src), "-vf", "scale=-2:360", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28",
-           "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-ac", "1", "-movflags", "+faststart",
-           str(out / "360.mp4"))
+    ffmpeg(
+        "-i",
+        str(src),
+        "-vf",
+        "scale=-2:720",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "23",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        "-movflags",
+        "+faststart",
+        str(out / "720.mp4"),
+    )
+    ffmpeg(
+        "-i",
+        str(src),
+        "-vf",
+        "scale=-2:360",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "28",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+        "-ac",
+        "1",
+        "-movflags",
+        "+faststart",
+        str(out / "360.mp4"),
+    )
     ffmpeg("-i", str(src), "-vn", "-ac", "1", "-c:a", "libopus", "-b:a", "32k", str(out / "audio-low.opus"))
     ffmpeg("-ss", "6", "-i", str(src), "-frames:v", "1", "-vf", "scale=-2:720", str(out / "poster.jpg"))
 
@@ -64,10 +148,16 @@ def make_app(data_dir: Path):
     from archive import create_app
     from config import TestConfig
 
-    config = type("BenchConfig", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'archive.sqlite3'}", "DATA_DIR": str(data_dir),
-        "JOBS_IMMEDIATE": True, "TESTING": False,
-    })
+    config = type(
+        "BenchConfig",
+        (TestConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'archive.sqlite3'}",
+            "DATA_DIR": str(data_dir),
+            "JOBS_IMMEDIATE": True,
+            "TESTING": False,
+        },
+    )
     app = create_app(config)
     with app.app_context():
         upgrade()
@@ -85,9 +175,18 @@ def archive_run(app, src: Path, work: Path) -> float:
     copy = work / ("upload-" + src.name)
     shutil.copy(src, copy)  # an upload arrives as a new file; the copy is not timed
     with app.app_context():
-        record = create_record(RecordInput(row=0, identifier=None, slug=None, category="festival",
-                                           status="published", access_level="public",
-                                           texts={"title": [LangString(f"Bench {time.time()}", "vi")]}), actor=None)
+        record = create_record(
+            RecordInput(
+                row=0,
+                identifier=None,
+                slug=None,
+                category="festival",
+                status="published",
+                access_level="public",
+                texts={"title": [LangString(f"Bench {time.time()}", "vi")]},
+            ),
+            actor=None,
+        )
         db.session.commit()
         started = time.perf_counter()
         media = ingest_file(record, copy, src.name, actor=None)
@@ -116,7 +215,10 @@ def main() -> None:
     try:
         audio, video = make_inputs(work)
         app = make_app(work / "data")
-        for label, src, baseline in (("5-min audio", audio, baseline_audio), ("1-min 1080p video", video, baseline_video)):
+        for label, src, baseline in (
+            ("5-min audio", audio, baseline_audio),
+            ("1-min 1080p video", video, baseline_video),
+        ):
             ours, bare = [], []
             for _ in range(args.repeat):
                 out = work / "bare"
@@ -126,9 +228,10 @@ def main() -> None:
                 baseline(src, out)
                 bare.append(time.perf_counter() - started)
                 ours.append(archive_run(app, src, work))
-            print(f"== {label}: archive {statistics.median(ours):.2f} s, bare ffmpeg {statistics.median(bare):.2f} s, "
-                  f"ratio {statistics.median(ours) / statistics.median(bare):.2f} (target <= 1.2) "
-                  f"[runs: archive {', '.join(f'{t:.2f}' for t in ours)}; bare {', '.join(f'{t:.2f}' for t in bare)}]")
+            ours_m, bare_m = statistics.median(ours), statistics.median(bare)
+            runs = f"archive {', '.join(f'{t:.2f}' for t in ours)}; bare {', '.join(f'{t:.2f}' for t in bare)}"
+            print(f"== {label}: archive {ours_m:.2f} s, bare ffmpeg {bare_m:.2f} s, "
+                  f"ratio {ours_m / bare_m:.2f} (target <= 1.2) [runs: {runs}]")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

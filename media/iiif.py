@@ -10,6 +10,8 @@ import io
 import logging
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -379,6 +381,43 @@ def _scale_factor(info: PyramidInfo, resolved: ResolvedRequest) -> int:
     return max(usable) if usable else 1
 
 
+class _TileCache:
+    """A small, thread-safe LRU of decoded tiles: deep-zoom viewers ask for neighbouring regions, which
+    share tiles, so most requests then decode nothing. Bounded in bytes."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self._items: OrderedDict[tuple, Image.Image] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, pyramid_dir: Path, sf: int, col: int, row: int) -> Image.Image:
+        """The decoded RGB tile (shared: callers must only read it)."""
+        stat = pyramid_dir.stat()  # a rebuilt pyramid is a new directory: new inode, new keys
+        key = (str(pyramid_dir), stat.st_ino, stat.st_mtime_ns, sf, col, row)
+        with self._lock:
+            tile = self._items.get(key)
+            if tile is not None:
+                self._items.move_to_end(key)
+                return tile
+        with Image.open(tile_path(pyramid_dir, sf, col, row)) as opened:
+            opened.load()
+            tile = opened.copy() if opened.mode == "RGB" else opened.convert("RGB")
+        size = tile.width * tile.height * 3
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = tile
+                self.used += size
+                while self.used > self.budget and self._items:
+                    _, old = self._items.popitem(last=False)
+                    self.used -= old.width * old.height * 3
+        return tile
+
+
+#: Decoded-tile cache of this process (32 MiB: about 40 tiles of 512 x 512).
+TILE_CACHE = _TileCache(32 * 2**20)
+
+
 def _region_at_level(pyramid_dir: Path, info: PyramidInfo, resolved: ResolvedRequest, sf: int) -> Image.Image:
     """The request's region, read from the tiles at scale factor sf and resized to the output size."""
     ts = info.tile_size
@@ -392,13 +431,7 @@ def _region_at_level(pyramid_dir: Path, info: PyramidInfo, resolved: ResolvedReq
     try:
         for row in range(row0, row1 + 1):
             for col in range(col0, col1 + 1):
-                with Image.open(tile_path(pyramid_dir, sf, col, row)) as tile:
-                    tile.load()
-                    if tile.mode == "RGB":
-                        canvas.paste(tile, (col * ts - left, row * ts - top))
-                    else:
-                        with tile.convert("RGB") as converted:
-                            canvas.paste(converted, (col * ts - left, row * ts - top))
+                canvas.paste(TILE_CACHE.get(pyramid_dir, sf, col, row), (col * ts - left, row * ts - top))
         # A region reaching the right or bottom edge takes the level's last (partial) pixel whole, so that
         # edge tiles map exactly onto stored tiles.
         right = (

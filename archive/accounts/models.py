@@ -6,7 +6,6 @@ import datetime as dt
 
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
-
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from archive.core.extensions import db

@@ -43,7 +43,9 @@ def login():
     """Sign in with email and password."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(func.lower(User.email) == form.email.data.strip().lower()))
+        user = db.session.scalar(
+            select(User).where(func.lower(User.email) == form.email.data.strip().lower())
+        )
         if user is not None and user.is_active and user.check_password(form.password.data):
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))

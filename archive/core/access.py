@@ -47,7 +47,9 @@ def can_view_record(record: HeritageRecord, user: User | None = None) -> bool:
 def can_view_media(media: MediaFile, user: User | None = None) -> bool:
     """May this person see or hear this media file (and its renditions, tiles and captions)?"""
     user = _user(user)
-    return can_view_record(media.record, user) and _level_allows(media.access_level, user, media.created_by_id)
+    return can_view_record(media.record, user) and _level_allows(
+        media.access_level, user, media.created_by_id
+    )
 
 
 def can_add_media(record: HeritageRecord, user: User | None = None) -> bool:

@@ -58,16 +58,25 @@ def worker_command(workers: int | None) -> None:
     app = current_app._get_current_object()
     recovered = recover_jobs()
     click.echo(f"Re-queued {recovered} unfinished media jobs.")
-    consumer = Consumer(huey_for(app), workers=workers or app.config["WORKERS"], worker_type="thread",
-                        periodic=True, initial_delay=0.1, max_delay=2.0)
+    consumer = Consumer(
+        huey_for(app),
+        workers=workers or app.config["WORKERS"],
+        worker_type="thread",
+        periodic=True,
+        initial_delay=0.1,
+        max_delay=2.0,
+    )
     consumer.run()
 
 
 @archive_group.command("create-user")
 @click.argument("email")
 @click.option("--name", default=None, help="Display name (default: the email).")
-@click.option("--role", type=click.Choice(["researcher", "contributor", "curator", "administrator"]),
-              default="contributor")
+@click.option(
+    "--role",
+    type=click.Choice(["researcher", "contributor", "curator", "administrator"]),
+    default="contributor",
+)
 @click.password_option(help="Password (asked for when not given).")
 @with_appcontext
 def create_user_command(email: str, name: str | None, role: str, password: str) -> None:

@@ -198,9 +198,17 @@ def _add_media(record: HeritageRecord, item: dict) -> list[MediaFile]:
                 illustrations.speak(path, f"Minh họa. {caption_vi}. {text}", "vi", ffmpeg)
             else:
                 # Different lengths, so that no two demo videos have the same bytes.
-                illustrations.pattern_video(path, 3 + position % 3, ffmpeg, label=f"{item['slug']}-{position}")
-            media = ingest_file(record, path, f"illustration-{position}{suffix}", actor=None,
-                                caption=from_mapping(spec.get("caption")), access_level="public")
+                illustrations.pattern_video(
+                    path, 3 + position % 3, ffmpeg, label=f"{item['slug']}-{position}"
+                )
+            media = ingest_file(
+                record,
+                path,
+                f"illustration-{position}{suffix}",
+                actor=None,
+                caption=from_mapping(spec.get("caption")),
+                access_level="public",
+            )
         except MediaRejected as exc:
             if exc.code != "duplicate":
                 raise

@@ -12,8 +12,9 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, send_file, url_for
+from flask import Blueprint, Response, current_app, redirect, request, send_file, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from archive.core.access import can_view_media, denial_status
 from archive.core.extensions import db
@@ -44,8 +45,12 @@ def _error(status: int, message: str) -> Response:
 
 
 def _load(identifier: str):
-    media = db.session.scalar(select(MediaFile).where(MediaFile.public_id == identifier,
-                                                      MediaFile.kind == "image"))
+    # One query for the media, its record (for the access check) and its derivatives.
+    media = db.session.scalar(
+        select(MediaFile)
+        .where(MediaFile.public_id == identifier, MediaFile.kind == "image")
+        .options(joinedload(MediaFile.record), selectinload(MediaFile.derivatives))
+    )
     if media is None:
         return None, None, _error(404, "Unknown image identifier.")
     if not can_view_media(media):
@@ -80,11 +85,17 @@ def info(identifier: str):
     if error is not None:
         return error
     config = current_app.config
-    doc = info_json(url_for("iiif.base", identifier=identifier, _external=True),
-                    _pyramid_info(str(derivative_path(pyramid)), pyramid.sha256), max_width=config["IIIF_MAX_WIDTH"],
-                    max_height=config["IIIF_MAX_HEIGHT"], max_area=config["IIIF_MAX_AREA"])
+    doc = info_json(
+        url_for("iiif.base", identifier=identifier, _external=True),
+        _pyramid_info(str(derivative_path(pyramid)), pyramid.sha256),
+        max_width=config["IIIF_MAX_WIDTH"],
+        max_height=config["IIIF_MAX_HEIGHT"],
+        max_area=config["IIIF_MAX_AREA"],
+    )
     accept = request.headers.get("Accept", "")
-    mimetype = f'application/ld+json;profile="{PROFILE}"' if "application/ld+json" in accept else "application/json"
+    mimetype = (
+        f'application/ld+json;profile="{PROFILE}"' if "application/ld+json" in accept else "application/json"
+    )
     response = Response(json.dumps(doc, indent=2), mimetype=mimetype)
     response.headers["Link"] = '<http://iiif.io/api/image/3/level2.json>;rel="profile"'
     response.vary.add("Accept")
@@ -105,8 +116,14 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
     pyramid_info = _pyramid_info(str(directory), pyramid.sha256)
     config = current_app.config
     try:
-        resolved = resolve(parsed, pyramid_info.width, pyramid_info.height, max_width=config["IIIF_MAX_WIDTH"],
-                           max_height=config["IIIF_MAX_HEIGHT"], max_area=config["IIIF_MAX_AREA"])
+        resolved = resolve(
+            parsed,
+            pyramid_info.width,
+            pyramid_info.height,
+            max_width=config["IIIF_MAX_WIDTH"],
+            max_height=config["IIIF_MAX_HEIGHT"],
+            max_area=config["IIIF_MAX_AREA"],
+        )
     except IIIFRequestError as exc:
         return _error(exc.status, str(exc))
     mimetype = MIME[resolved.format]

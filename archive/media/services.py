@@ -70,8 +70,14 @@ def receive_stream(stream, limit: int) -> Path:
     return path
 
 
-def ingest_file(record: HeritageRecord, path: Path, filename: str, actor: User | None,
-                caption: list[LangString] | None = None, access_level: str = "public") -> MediaFile:
+def ingest_file(
+    record: HeritageRecord,
+    path: Path,
+    filename: str,
+    actor: User | None,
+    caption: list[LangString] | None = None,
+    access_level: str = "public",
+) -> MediaFile:
     """Check an uploaded file and add it to *record* as a pending MediaFile; the temporary file is
     always removed. Raises MediaRejected (nothing stored) for anything the archive refuses."""
     config = current_app.config
@@ -89,21 +95,42 @@ def ingest_file(record: HeritageRecord, path: Path, filename: str, actor: User |
             width, height = check_image(path, sniffed, max_pixels=config["MAX_IMAGE_PIXELS"])
             kind, mime = "image", sniffed.mime
         else:
-            facts = probe_av(path, sniffed, ffprobe=config["FFPROBE"], timeout=config["PROBE_TIMEOUT"],
-                             memory_limit=config["TOOL_MEMORY_LIMIT"], max_duration=config["MAX_MEDIA_SECONDS"])
+            facts = probe_av(
+                path,
+                sniffed,
+                ffprobe=config["FFPROBE"],
+                timeout=config["PROBE_TIMEOUT"],
+                memory_limit=config["TOOL_MEMORY_LIMIT"],
+                max_duration=config["MAX_MEDIA_SECONDS"],
+            )
             kind, mime, duration = facts.kind, facts.mime, facts.duration
             width, height = facts.width, facts.height
         digest = sha256_file(path)
         existing = db.session.scalar(select(MediaFile).where(MediaFile.sha256 == digest))
         if existing is not None:
-            raise MediaRejected("duplicate", {"media": existing.public_id, "record": existing.record.public_id})
+            raise MediaRejected(
+                "duplicate", {"media": existing.public_id, "record": existing.record.public_id}
+            )
         key, created = store_original_file(path, digest, "." + sniffed.extension)
         stored = original_path(key) if created else None
         media = MediaFile(
-            public_id=mint_identifier("media"), record=record, kind=kind, original_filename=_safe_name(filename),
-            storage_key=key, sha256=digest, size_bytes=size, mime_type=mime, width=width, height=height,
-            duration_seconds=duration, caption=[v.to_dict() for v in caption or []], access_level=access_level,
-            created_by=actor, position=len(record.media), state="pending", demuxer=sniffed.demuxer,
+            public_id=mint_identifier("media"),
+            record=record,
+            kind=kind,
+            original_filename=_safe_name(filename),
+            storage_key=key,
+            sha256=digest,
+            size_bytes=size,
+            mime_type=mime,
+            width=width,
+            height=height,
+            duration_seconds=duration,
+            caption=[v.to_dict() for v in caption or []],
+            access_level=access_level,
+            created_by=actor,
+            position=len(record.media),
+            state="pending",
+            demuxer=sniffed.demuxer,
             lease_until=utcnow() + dt.timedelta(seconds=config["JOB_REQUEUE_SECONDS"]),
         )
         db.session.add(media)
@@ -151,9 +178,18 @@ def derive_media_job(media_id: int) -> None:
         if not final:
             raise
         return
-    db.session.execute(update(MediaFile).where(MediaFile.id == media_id).values(
-        state="ready", state_reason=None, state_detail=None, claimed_by=None, lease_until=None,
-        processed_at=utcnow()))
+    db.session.execute(
+        update(MediaFile)
+        .where(MediaFile.id == media_id)
+        .values(
+            state="ready",
+            state_reason=None,
+            state_detail=None,
+            claimed_by=None,
+            lease_until=None,
+            processed_at=utcnow(),
+        )
+    )
     db.session.commit()
     logger.info("media %s ready", media.public_id)
 
@@ -164,11 +200,19 @@ def claim(media_id: int) -> MediaFile | None:
     lease = dt.timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
     result = db.session.execute(
         update(MediaFile)
-        .where(MediaFile.id == media_id,
-               or_(MediaFile.state == "pending",
-                   (MediaFile.state == "processing") & (MediaFile.lease_until < now)))
-        .values(state="processing", claimed_by=worker_identity(), lease_until=now + lease,
-                attempts=MediaFile.attempts + 1)
+        .where(
+            MediaFile.id == media_id,
+            or_(
+                MediaFile.state == "pending",
+                (MediaFile.state == "processing") & (MediaFile.lease_until < now),
+            ),
+        )
+        .values(
+            state="processing",
+            claimed_by=worker_identity(),
+            lease_until=now + lease,
+            attempts=MediaFile.attempts + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -183,16 +227,23 @@ def _release(media_id: int, failed: bool, detail: str) -> None:
     if failed:
         values.update(state="failed", state_reason="processing_failed", lease_until=None)
     else:
-        values.update(state="pending", lease_until=utcnow() + dt.timedelta(
-            seconds=current_app.config["JOB_REQUEUE_SECONDS"]))
+        values.update(
+            state="pending",
+            lease_until=utcnow() + dt.timedelta(seconds=current_app.config["JOB_REQUEUE_SECONDS"]),
+        )
     db.session.execute(update(MediaFile).where(MediaFile.id == media_id).values(**values))
     db.session.commit()
 
 
 def _fail(media_id: int, reason: str, detail: str) -> None:
     db.session.rollback()
-    db.session.execute(update(MediaFile).where(MediaFile.id == media_id).values(
-        state="failed", state_reason=reason, state_detail=detail[:2000], claimed_by=None, lease_until=None))
+    db.session.execute(
+        update(MediaFile)
+        .where(MediaFile.id == media_id)
+        .values(
+            state="failed", state_reason=reason, state_detail=detail[:2000], claimed_by=None, lease_until=None
+        )
+    )
     db.session.commit()
 
 
@@ -217,16 +268,27 @@ def build_derivatives(media: MediaFile) -> None:
             w, h = info.sizes[-1] if info.sizes else (info.width, info.height)
             outputs["thumbnail"] = (work / "pyramid" / "full" / f"{w}x{h}.jpg", "image/jpeg")
         elif media.kind == "audio":
-            made = renditions.audio_renditions(source, media.demuxer, work, ffmpeg=config["FFMPEG"],
-                                               timeout=config["RENDITION_TIMEOUT"])
+            made = renditions.audio_renditions(
+                source, media.demuxer, work, ffmpeg=config["FFMPEG"], timeout=config["RENDITION_TIMEOUT"]
+            )
             outputs["web"] = (made["web"], "audio/mp4")
             outputs["low"] = (made["low"], "audio/ogg")
             outputs["peaks"] = (made["peaks"], "application/json")
         else:
-            made = renditions.video_renditions(source, media.demuxer, work, ffmpeg=config["FFMPEG"],
-                                               timeout=config["RENDITION_TIMEOUT"], has_audio=True)
-            for name, mime in (("720", "video/mp4"), ("360", "video/mp4"), ("audio_low", "audio/ogg"),
-                               ("poster", "image/jpeg")):
+            made = renditions.video_renditions(
+                source,
+                media.demuxer,
+                work,
+                ffmpeg=config["FFMPEG"],
+                timeout=config["RENDITION_TIMEOUT"],
+                has_audio=True,
+            )
+            for name, mime in (
+                ("720", "video/mp4"),
+                ("360", "video/mp4"),
+                ("audio_low", "audio/ogg"),
+                ("poster", "image/jpeg"),
+            ):
                 if name in made:
                     outputs[name] = (made[name], mime)
         rows = [_derivative_row(media, name, path, mime, work) for name, (path, mime) in outputs.items()]
@@ -264,8 +326,16 @@ def _derivative_row(media: MediaFile, name: str, path: Path, mime: str, work: Pa
             from media.probe import image_facts
 
             _, width, height = image_facts(path)
-    return MediaDerivative(media_id=media.id, name=name, storage_key=f"{media.public_id}/{relative}",
-                           mime_type=mime, sha256=digest, size_bytes=size, width=width, height=height)
+    return MediaDerivative(
+        media_id=media.id,
+        name=name,
+        storage_key=f"{media.public_id}/{relative}",
+        mime_type=mime,
+        sha256=digest,
+        size_bytes=size,
+        width=width,
+        height=height,
+    )
 
 
 def _tree_digest(directory: Path) -> tuple[str, int]:
@@ -294,8 +364,9 @@ def recover_jobs() -> int:
     now = utcnow()
     requeue = []
     for media in db.session.scalars(select(MediaFile).where(MediaFile.state.in_(("pending", "processing")))):
-        if media.state == "processing" and (is_local_worker_dead(media.claimed_by) or
-                                            (media.lease_until and media.lease_until < now)):
+        if media.state == "processing" and (
+            is_local_worker_dead(media.claimed_by) or (media.lease_until and media.lease_until < now)
+        ):
             media.state = "pending"
             media.claimed_by = None
             requeue.append(media)
@@ -320,8 +391,9 @@ def rebuild_derivatives(media: MediaFile) -> None:
     queue_derivatives(media)
 
 
-def attach_captions(media: MediaFile, data: bytes, lang: str, label: str, kind: str,
-                    actor: User | None) -> MediaCaption:
+def attach_captions(
+    media: MediaFile, data: bytes, lang: str, label: str, kind: str, actor: User | None
+) -> MediaCaption:
     """Store a checked WebVTT track for an audio or video file (replacing one of the same language/kind)."""
     if media.kind not in ("audio", "video"):
         raise MediaRejected("captions_need_av", {})

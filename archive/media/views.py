@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -23,16 +22,19 @@ bp = Blueprint("media", __name__)
 REASONS = {
     "empty": _l("The file is empty."),
     "too_large": _l("The file is larger than the limit of %(limit)s bytes."),
-    "unsupported_type": _l("This kind of file is not accepted. Send JPEG, PNG, TIFF or WebP pictures, "
-                           "WAV, MP3, FLAC, Ogg/Opus or M4A sound, or MP4, MOV, MKV or WebM video."),
+    "unsupported_type": _l(
+        "This kind of file is not accepted. Send JPEG, PNG, TIFF or WebP pictures, "
+        "WAV, MP3, FLAC, Ogg/Opus or M4A sound, or MP4, MOV, MKV or WebM video."
+    ),
     "type_mismatch": _l("The file's name says %(claimed)s but its content is %(detected)s."),
     "truncated": _l("The file is incomplete (truncated); send it again."),
     "pixel_limit": _l("The picture has %(pixels)s pixels, more than the limit of %(limit)s."),
     "unreadable": _l("The file cannot be read as sound or video."),
     "probe_timeout": _l("The file could not be read within %(seconds)s seconds."),
     "no_stream": _l("The file contains no sound and no picture."),
-    "external_reference": _l("The file refers to other files or web addresses (a playlist or list); "
-                             "send the recording itself."),
+    "external_reference": _l(
+        "The file refers to other files or web addresses (a playlist or list); send the recording itself."
+    ),
     "too_long": _l("The recording is longer than the limit of %(seconds)s seconds."),
     "bad_captions": _l("The captions are not a valid WebVTT file."),
     "captions_need_av": _l("Captions can only be attached to sound or video."),
@@ -41,11 +43,20 @@ REASONS = {
     "no_file": _l("Choose at least one file."),
 }
 
-STATUS_FOR = {"too_large": 413, "unsupported_type": 415, "type_mismatch": 415, "external_reference": 415,
-              "duplicate": 409}
+STATUS_FOR = {
+    "too_large": 413,
+    "unsupported_type": 415,
+    "type_mismatch": 415,
+    "external_reference": 415,
+    "duplicate": 409,
+}
 
-STATE_LABELS = {"pending": _l("Waiting"), "processing": _l("Processing"), "ready": _l("Ready"),
-                "failed": _l("Failed")}
+STATE_LABELS = {
+    "pending": _l("Waiting"),
+    "processing": _l("Processing"),
+    "ready": _l("Ready"),
+    "failed": _l("Failed"),
+}
 
 
 def reason_text(code: str | None, params: dict | None = None) -> str:
@@ -84,8 +95,9 @@ def upload(public_id: str):
         if text:
             caption.append(LangString(text[:2000], lang))
     if not files:
-        return render_template("media/upload.html", record=record,
-                               results=[(None, "", reason_text("no_file"))]), 400
+        return render_template(
+            "media/upload.html", record=record, results=[(None, "", reason_text("no_file"))]
+        ), 400
     results, statuses = [], []
     limit = current_app.config["MAX_MEDIA_BYTES"]
     for storage in files:
@@ -109,8 +121,11 @@ def upload(public_id: str):
 @login_required
 def my_media():
     """The signed-in person's uploads with their processing state."""
-    items = db.session.scalars(select(MediaFile).where(MediaFile.created_by_id == current_user.id)
-                               .order_by(MediaFile.created_at.desc())).all()
+    items = db.session.scalars(
+        select(MediaFile)
+        .where(MediaFile.created_by_id == current_user.id)
+        .order_by(MediaFile.created_at.desc())
+    ).all()
     return render_template("media/mine.html", items=items, state_labels=STATE_LABELS, reason_text=reason_text)
 
 
@@ -127,7 +142,9 @@ def captions(public_id: str):
     lang = normalize_tag(request.form.get("lang") or "vi")
     kind = request.form.get("kind") or "captions"
     if upload is None or not is_valid_tag(lang) or kind not in ("captions", "subtitles", "transcript"):
-        return render_template("media/captions_result.html", media=media, error=reason_text("bad_captions")), 400
+        return render_template(
+            "media/captions_result.html", media=media, error=reason_text("bad_captions")
+        ), 400
     data = upload.stream.read(current_app.config["MAX_CAPTION_BYTES"] + 1)
     try:
         if len(data) > current_app.config["MAX_CAPTION_BYTES"]:
@@ -136,8 +153,9 @@ def captions(public_id: str):
         db.session.commit()
     except MediaRejected as exc:
         db.session.rollback()
-        return render_template("media/captions_result.html", media=media,
-                               error=reason_text(exc.code, exc.params)), STATUS_FOR.get(exc.code, 400)
+        return render_template(
+            "media/captions_result.html", media=media, error=reason_text(exc.code, exc.params)
+        ), STATUS_FOR.get(exc.code, 400)
     return render_template("media/captions_result.html", media=media, error=None), 201
 
 
@@ -152,7 +170,7 @@ def _visible_media(public_id: str) -> MediaFile:
 
 def _private_headers(response, media: MediaFile):
     public = media.access_level == "public" and media.record.access_level == "public"
-    response.headers["Cache-Control"] = ("public, max-age=86400" if public else "private, max-age=600")
+    response.headers["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=600"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -164,8 +182,13 @@ def original(public_id: str):
     path = original_path(media.storage_key)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=media.mime_type, conditional=True, etag=media.sha256,
-                         download_name=f"{media.public_id}.{path.suffix.lstrip('.')}")
+    response = send_file(
+        path,
+        mimetype=media.mime_type,
+        conditional=True,
+        etag=media.sha256,
+        download_name=f"{media.public_id}.{path.suffix.lstrip('.')}",
+    )
     return _private_headers(response, media)
 
 

@@ -1,7 +1,6 @@
 """IIIF Image API 3.0 endpoints: info.json, redirects, image requests, errors, caching and access."""
 
 import io
-import json
 import subprocess
 import sys
 import threading
@@ -14,22 +13,26 @@ from werkzeug.serving import make_server
 
 from archive.media.models import MediaFile
 from tests.conftest import STANDARDS, isolated_app
-from tests.media import samples
 
 VALIDATOR_ID = "67352ccc-d1b0-11e1-89ae-279075081939"
 
 
 @pytest.fixture
 def picture(db):
-    media = db.session.scalar(sa.select(MediaFile).where(MediaFile.kind == "image", MediaFile.state == "ready",
-                                                         MediaFile.access_level == "public").limit(1))
+    media = db.session.scalar(
+        sa.select(MediaFile)
+        .where(MediaFile.kind == "image", MediaFile.state == "ready", MediaFile.access_level == "public")
+        .limit(1)
+    )
     assert media is not None
     return media
 
 
 def test_base_uri_redirects_to_info(client, picture):
     response = client.get(f"/iiif/3/{picture.public_id}")
-    assert response.status_code == 303 and response.headers["Location"].endswith(f"/{picture.public_id}/info.json")
+    assert response.status_code == 303 and response.headers["Location"].endswith(
+        f"/{picture.public_id}/info.json"
+    )
 
 
 def test_info_json(client, picture):
@@ -48,14 +51,17 @@ def test_info_json(client, picture):
     assert 'profile="http://iiif.io/api/image/3/context.json"' in ld.headers["Content-Type"]
 
 
-@pytest.mark.parametrize(("path", "size", "mode", "fmt"), [
-    ("full/max/0/default.jpg", None, "RGB", "JPEG"),
-    ("full/!400,400/0/default.png", (400, 267), "RGB", "PNG"),
-    ("square/200,/90/gray.webp", (200, 200), "L", "WEBP"),
-    ("100,100,600,300/300,/0/bitonal.png", (300, 150), "1", "PNG"),
-    ("pct:10,10,50,50/pct:50/!0/color.jpg", (300, 200), "RGB", "JPEG"),
-    ("full/^1600,/0/default.jpg", (1600, 1067), "RGB", "JPEG"),
-])
+@pytest.mark.parametrize(
+    ("path", "size", "mode", "fmt"),
+    [
+        ("full/max/0/default.jpg", None, "RGB", "JPEG"),
+        ("full/!400,400/0/default.png", (400, 267), "RGB", "PNG"),
+        ("square/200,/90/gray.webp", (200, 200), "L", "WEBP"),
+        ("100,100,600,300/300,/0/bitonal.png", (300, 150), "1", "PNG"),
+        ("pct:10,10,50,50/pct:50/!0/color.jpg", (300, 200), "RGB", "JPEG"),
+        ("full/^1600,/0/default.jpg", (1600, 1067), "RGB", "JPEG"),
+    ],
+)
 def test_image_requests(client, picture, path, size, mode, fmt):
     with client.get(f"/iiif/3/{picture.public_id}/{path}") as response:
         assert response.status_code == 200, response.get_data(as_text=True)
@@ -79,23 +85,38 @@ def test_tiles_are_served_from_the_pyramid_with_caching(client, picture):
         assert response.data == tile.read_bytes()
         assert "max-age=31536000" in response.headers["Cache-Control"]
         etag = response.headers["ETag"]
-    with client.get(f"/iiif/3/{picture.public_id}/0,0,512,512/512,/0/default.jpg",
-                    headers={"If-None-Match": etag}) as again:
+    with client.get(
+        f"/iiif/3/{picture.public_id}/0,0,512,512/512,/0/default.jpg", headers={"If-None-Match": etag}
+    ) as again:
         assert again.status_code == 304
     # a rendered (not stored) image: the render cache and its ETag
     with client.get(f"/iiif/3/{picture.public_id}/100,100,900,600/!301,301/0/default.jpg") as rendered:
         assert rendered.status_code == 200
-    with client.get(f"/iiif/3/{picture.public_id}/100,100,900,600/!301,301/0/default.jpg",
-                    headers={"If-None-Match": rendered.headers["ETag"]}) as cached:
+    with client.get(
+        f"/iiif/3/{picture.public_id}/100,100,900,600/!301,301/0/default.jpg",
+        headers={"If-None-Match": rendered.headers["ETag"]},
+    ) as cached:
         assert cached.status_code == 304
 
 
-@pytest.mark.parametrize("path", [
-    "full/max/0/default.gif", "full/max/0/fancy.jpg", "full/max/361/default.jpg", "full/0,/0/default.jpg",
-    "10,10,0,10/max/0/default.jpg", "99999,99999,10,10/max/0/default.jpg", "full/2000,/0/default.jpg",
-    "full/^99999,/0/default.jpg", "ful/max/0/default.jpg", "full/max/0/default", "full/pct:0/0/default.jpg",
-    "full/max/-90/default.jpg", "full/!10/0/default.jpg",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "full/max/0/default.gif",
+        "full/max/0/fancy.jpg",
+        "full/max/361/default.jpg",
+        "full/0,/0/default.jpg",
+        "10,10,0,10/max/0/default.jpg",
+        "99999,99999,10,10/max/0/default.jpg",
+        "full/2000,/0/default.jpg",
+        "full/^99999,/0/default.jpg",
+        "ful/max/0/default.jpg",
+        "full/max/0/default",
+        "full/pct:0/0/default.jpg",
+        "full/max/-90/default.jpg",
+        "full/!10/0/default.jpg",
+    ],
+)
 def test_malformed_requests_are_400(client, picture, path):
     assert client.get(f"/iiif/3/{picture.public_id}/{path}").status_code == 400
 
@@ -123,9 +144,18 @@ def test_official_validator_passes_at_level_2(tmp_path):
 
     app = isolated_app(tmp_path, "validator", JOBS_IMMEDIATE=True)
     with app.app_context():
-        record = create_record(RecordInput(row=0, identifier=None, slug="validator", category="craft",
-                                           status="published", access_level="public",
-                                           texts={"title": [LangString("Ảnh kiểm thử IIIF", "vi")]}), actor=None)
+        record = create_record(
+            RecordInput(
+                row=0,
+                identifier=None,
+                slug="validator",
+                category="craft",
+                status="published",
+                access_level="public",
+                texts={"title": [LangString("Ảnh kiểm thử IIIF", "vi")]},
+            ),
+            actor=None,
+        )
         source = tmp_path / "validation_image.png"
         source.write_bytes((STANDARDS / "iiif" / "validation_image.png").read_bytes())
         media = ingest_file(record, source, "validation_image.png", actor=None)
@@ -141,9 +171,23 @@ def test_official_validator_passes_at_level_2(tmp_path):
     try:
         validator = Path(sys.executable).with_name("iiif-validate.py")
         result = subprocess.run(
-            [sys.executable, str(validator), "-s", f"127.0.0.1:{server.server_port}", "-p", "iiif/3",
-             "-i", VALIDATOR_ID, "--version=3.0", "--level", "2"],
-            capture_output=True, text=True, timeout=600)
+            [
+                sys.executable,
+                str(validator),
+                "-s",
+                f"127.0.0.1:{server.server_port}",
+                "-p",
+                "iiif/3",
+                "-i",
+                VALIDATOR_ID,
+                "--version=3.0",
+                "--level",
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -30,6 +30,7 @@ def png(path: Path, size=(300, 200)) -> Path:
 
 def pixel_flood_png(path: Path, width: int = 30000, height: int = 30000) -> Path:
     """A tiny PNG that claims a huge size: an IHDR of width x height with a minimal (invalid) body."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -41,17 +42,56 @@ def pixel_flood_png(path: Path, width: int = 30000, height: int = 30000) -> Path
 
 def wav(path: Path, seconds: float = 3.0) -> Path:
     """A WAV tone."""
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-                    str(path)], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:duration={seconds}",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return path
 
 
 def mp4(path: Path, seconds: float = 3.0, size: str = "640x360") -> Path:
     """An H.264/AAC MP4 test pattern with sound."""
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}",
-                    "-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}", "-c:v", "libx264", "-preset",
-                    "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate=25:duration={seconds}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=330:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return path
 
 

@@ -520,8 +520,14 @@ def test_render_only_reads_tiles_of_one_level(pyramids, monkeypatch):
         return real_open(fp, *args, **kwargs)
 
     monkeypatch.setattr(iiif.Image, "open", spying_open)
+    monkeypatch.setattr(iiif, "TILE_CACHE", iiif._TileCache(32 * 2**20))  # start with no decoded tiles
     render(directory, info, request("900,100,300,300/150,/0/default.jpg"))
     assert opened == [tile_path(directory, 2, 0, 0), tile_path(directory, 2, 1, 0)]
+    opened.clear()
+    render(
+        directory, info, request("901,101,300,300/150,/0/default.jpg")
+    )  # neighbouring region: cached tiles
+    assert opened == []
     opened.clear()
     render(directory, info, request("520,520,10,10/max/0/default.jpg"))
     assert opened == [tile_path(directory, 1, 1, 1)]

@@ -31,9 +31,11 @@ def own_record(make_record, login):
 
 def _upload(client, record, path: Path, name: str | None = None, lang: str = "en"):
     with path.open("rb") as handle:
-        response = client.post(f"/records/{record.public_id}/media?lang={lang}",
-                               data={"files": [(handle, name or path.name)], "caption_vi": "Chú thích"},
-                               content_type="multipart/form-data")
+        response = client.post(
+            f"/records/{record.public_id}/media?lang={lang}",
+            data={"files": [(handle, name or path.name)], "caption_vi": "Chú thích"},
+            content_type="multipart/form-data",
+        )
     # werkzeug's test client spools a large request body to a temporary file that it leaves open
     response.request.environ["wsgi.input"].close()
     return response
@@ -41,15 +43,21 @@ def _upload(client, record, path: Path, name: str | None = None, lang: str = "en
 
 @pytest.mark.parametrize("kind", ["image", "audio", "video"])
 def test_accepted_files_get_renditions(client, db, own_record, tmp_path, app, kind):
-    path = {"image": lambda: samples.jpeg(tmp_path / "a.jpg"), "audio": lambda: samples.wav(tmp_path / "a.wav"),
-            "video": lambda: samples.mp4(tmp_path / "a.mp4")}[kind]()
+    path = {
+        "image": lambda: samples.jpeg(tmp_path / "a.jpg"),
+        "audio": lambda: samples.wav(tmp_path / "a.wav"),
+        "video": lambda: samples.mp4(tmp_path / "a.mp4"),
+    }[kind]()
     response = _upload(client, own_record, path)
     assert response.status_code == 201, response.get_data(as_text=True)
     media = db.session.scalar(sa.select(MediaFile).where(MediaFile.record_id == own_record.id))
     db.session.refresh(media)
     assert media.kind == kind and media.state == "ready", (media.state, media.state_detail)
-    expected = {"image": {"pyramid", "thumbnail"}, "audio": {"web", "low", "peaks"},
-                "video": {"720", "360", "audio_low", "poster"}}[kind]
+    expected = {
+        "image": {"pyramid", "thumbnail"},
+        "audio": {"web", "low", "peaks"},
+        "video": {"720", "360", "audio_low", "poster"},
+    }[kind]
     assert {d.name for d in media.derivatives} == expected
     import hashlib
 
@@ -66,10 +74,22 @@ def test_accepted_files_get_renditions(client, db, own_record, tmp_path, app, ki
 
 
 BAD = [
-    ("empty", lambda d: (d / "empty.jpg").write_bytes(b"") or d / "empty.jpg", None, 400, "The file is empty."),
+    (
+        "empty",
+        lambda d: (d / "empty.jpg").write_bytes(b"") or d / "empty.jpg",
+        None,
+        400,
+        "The file is empty.",
+    ),
     ("truncated", lambda d: _truncate(samples.jpeg(d / "t.jpg")), None, 400, "incomplete"),
     ("mismatch", lambda d: samples.png(d / "p.png"), "picture.jpg", 415, "content is"),
-    ("pixel flood", lambda d: samples.pixel_flood_png(d / "flood.png"), None, 400, "pixels, more than the limit"),
+    (
+        "pixel flood",
+        lambda d: samples.pixel_flood_png(d / "flood.png"),
+        None,
+        400,
+        "pixels, more than the limit",
+    ),
     ("hls", lambda d: _write(d / "v.mp4", samples.HLS_PLAYLIST), None, 415, "refers to other files"),
     ("concat", lambda d: _write(d / "list.mp4", samples.CONCAT_LIST), None, 415, "refers to other files"),
     ("dash", lambda d: _write(d / "stream.mp4", samples.DASH_MANIFEST), None, 415, None),
@@ -89,7 +109,9 @@ def _truncate(path: Path) -> Path:
 
 
 @pytest.mark.parametrize(("label", "make", "name", "status", "message"), BAD, ids=[b[0] for b in BAD])
-def test_refused_files_leave_nothing(client, db, own_record, tmp_path, app, label, make, name, status, message):
+def test_refused_files_leave_nothing(
+    client, db, own_record, tmp_path, app, label, make, name, status, message
+):
     before_files, before_rows = _originals(app), _media_count(db)
     response = _upload(client, own_record, make(tmp_path), name)
     assert response.status_code == status, response.get_data(as_text=True)
@@ -109,7 +131,9 @@ def test_size_limit_and_probe_time_limit(client, db, own_record, tmp_path, app, 
     before = _originals(app)
     monkeypatch.setitem(app.config, "MAX_MEDIA_BYTES", 1000)
     response = _upload(client, own_record, samples.jpeg(tmp_path / "big.jpg"))
-    assert response.status_code == 413 and "larger than the limit of 1000 bytes" in response.get_data(as_text=True)
+    assert response.status_code == 413 and "larger than the limit of 1000 bytes" in response.get_data(
+        as_text=True
+    )
     monkeypatch.setitem(app.config, "MAX_MEDIA_BYTES", 10**9)
     monkeypatch.setitem(app.config, "PROBE_TIMEOUT", 0.001)
     response = _upload(client, own_record, samples.wav(tmp_path / "slow.wav"))
@@ -151,13 +175,27 @@ def test_only_contributors_of_the_record_may_upload(client, db, make_record, log
 def test_captions_attach_and_are_served(client, db, own_record, tmp_path):
     assert _upload(client, own_record, samples.wav(tmp_path / "c.wav", seconds=2)).status_code == 201
     media = db.session.scalar(sa.select(MediaFile).where(MediaFile.record_id == own_record.id))
-    good = client.post(f"/media/{media.public_id}/captions?lang=en", content_type="multipart/form-data",
-                       data={"file": (__import__("io").BytesIO(samples.VTT.encode()), "c.vtt"), "lang": "vi",
-                             "kind": "captions", "label": "Tiếng Việt"})
+    good = client.post(
+        f"/media/{media.public_id}/captions?lang=en",
+        content_type="multipart/form-data",
+        data={
+            "file": (__import__("io").BytesIO(samples.VTT.encode()), "c.vtt"),
+            "lang": "vi",
+            "kind": "captions",
+            "label": "Tiếng Việt",
+        },
+    )
     assert good.status_code == 201
     track = client.get(f"/media/{media.public_id}/captions/captions-vi.vtt")
-    assert track.status_code == 200 and track.mimetype == "text/vtt" and "Lời hát" in track.get_data(as_text=True)
+    assert (
+        track.status_code == 200
+        and track.mimetype == "text/vtt"
+        and "Lời hát" in track.get_data(as_text=True)
+    )
     track.close()
-    bad = client.post(f"/media/{media.public_id}/captions?lang=en", content_type="multipart/form-data",
-                      data={"file": (__import__("io").BytesIO(b"not captions"), "c.vtt"), "lang": "vi"})
+    bad = client.post(
+        f"/media/{media.public_id}/captions?lang=en",
+        content_type="multipart/form-data",
+        data={"file": (__import__("io").BytesIO(b"not captions"), "c.vtt"), "lang": "vi"},
+    )
     assert bad.status_code == 400 and "not a valid WebVTT" in bad.get_data(as_text=True)

@@ -33,9 +33,18 @@ def _ingest(app, source: Path, name: str) -> int:
     from metadata.languages import LangString
 
     with app.app_context():
-        record = create_record(RecordInput(row=0, identifier=None, slug=None, category="festival",
-                                           status="published", access_level="public",
-                                           texts={"title": [LangString(f"Hàng đợi {name}", "vi")]}), actor=None)
+        record = create_record(
+            RecordInput(
+                row=0,
+                identifier=None,
+                slug=None,
+                category="festival",
+                status="published",
+                access_level="public",
+                texts={"title": [LangString(f"Hàng đợi {name}", "vi")]},
+            ),
+            actor=None,
+        )
         media = ingest_file(record, source, source.name, actor=None)
         db.session.commit()
         queue_derivatives(media)
@@ -58,8 +67,14 @@ def _state(app, media_id: int) -> str:
 def _run_consumer(app):
     from huey.consumer import Consumer
 
-    consumer = Consumer(app.extensions["huey"], workers=1, worker_type="thread", periodic=False,
-                        initial_delay=0.05, max_delay=0.5)
+    consumer = Consumer(
+        app.extensions["huey"],
+        workers=1,
+        worker_type="thread",
+        periodic=False,
+        initial_delay=0.05,
+        max_delay=0.5,
+    )
     consumer._set_signal_handlers = lambda: None  # noqa: SLF001 - leave pytest's signal handlers alone
     consumer.start()  # scheduler and worker threads; run() would also block on the signal loop
     return consumer
@@ -96,8 +111,12 @@ def test_a_worker_killed_mid_job_loses_nothing(tmp_path):
     """SIGKILL the worker while it builds a video's renditions; a new worker finishes the job."""
     app = isolated_app(tmp_path, "killed", JOBS_IMMEDIATE=False)
     media_id = _ingest(app, samples.mp4(tmp_path / "long.mp4", seconds=40, size="1920x1080"), "killed")
-    env = dict(os.environ, ARCHIVE_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               ARCHIVE_DATA_DIR=app.config["DATA_DIR"], ARCHIVE_WORKERS="1")
+    env = dict(
+        os.environ,
+        ARCHIVE_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        ARCHIVE_DATA_DIR=app.config["DATA_DIR"],
+        ARCHIVE_WORKERS="1",
+    )
     command = [str(Path(sys.executable).with_name("archive")), "worker"]
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
