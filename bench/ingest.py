@@ -229,9 +229,13 @@ def main() -> None:
                 bare.append(time.perf_counter() - started)
                 ours.append(archive_run(app, src, work))
             ours_m, bare_m = statistics.median(ours), statistics.median(bare)
-            runs = f"archive {', '.join(f'{t:.2f}' for t in ours)}; bare {', '.join(f'{t:.2f}' for t in bare)}"
-            print(f"== {label}: archive {ours_m:.2f} s, bare ffmpeg {bare_m:.2f} s, "
-                  f"ratio {ours_m / bare_m:.2f} (target <= 1.2) [runs: {runs}]")
+            runs = (
+                f"archive {', '.join(f'{t:.2f}' for t in ours)}; bare {', '.join(f'{t:.2f}' for t in bare)}"
+            )
+            print(
+                f"== {label}: archive {ours_m:.2f} s, bare ffmpeg {bare_m:.2f} s, "
+                f"ratio {ours_m / bare_m:.2f} (target <= 1.2) [runs: {runs}]"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

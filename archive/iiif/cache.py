@@ -15,9 +15,14 @@ _lock = threading.Lock()
 _sizes: dict[str, int] = {}
 
 
+_made: set[str] = set()
+
+
 def _dir() -> Path:
     path = Path(current_app.config["DATA_DIR"]) / "iiif-cache"
-    path.mkdir(parents=True, exist_ok=True)
+    if str(path) not in _made:
+        path.mkdir(parents=True, exist_ok=True)
+        _made.add(str(path))
     return path
 
 
@@ -34,18 +39,22 @@ def get(key: str) -> bytes | None:
 
 def put(key: str, data: bytes) -> None:
     """Store bytes under *key* atomically, then evict the least recently used files past the budget."""
-    directory = _dir() / key[:2]
-    directory.mkdir(exist_ok=True)
+    root = _dir()
+    directory = root / key[:2]
+    if str(directory) not in _made:
+        directory.mkdir(exist_ok=True)
+        _made.add(str(directory))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     os.replace(tmp, directory / key)
     budget = current_app.config["IIIF_CACHE_BYTES"]
     with _lock:
-        root = str(_dir())
-        _sizes[root] = _sizes.get(root, _measure(_dir())) + len(data)
-        if _sizes[root] > budget:
-            _sizes[root] = _evict(_dir(), budget * 8 // 10)
+        if str(root) not in _sizes:  # measured once per process, then counted
+            _sizes[str(root)] = _measure(root)
+        _sizes[str(root)] += len(data)
+        if _sizes[str(root)] > budget:
+            _sizes[str(root)] = _evict(root, budget * 8 // 10)
 
 
 def _measure(root: Path) -> int:

@@ -9,18 +9,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, redirect, request, send_file, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
-from archive.core.access import can_view_media, denial_status
+from archive.core.access import MediaAccessFacts, can_view_media_facts, denial_status
 from archive.core.extensions import db
 from archive.iiif import cache
-from archive.media.models import MediaFile
+from archive.media.models import MediaDerivative, MediaFile
 from archive.media.services import derivative_path
+from archive.records.models import HeritageRecord
 from media.iiif import IIIFRequestError, info_json, parse_request, render, resolve, size_for, tile_for
 from media.pyramid import PyramidInfo, load_pyramid_info, size_path, tile_path
 
@@ -30,6 +31,11 @@ bp = Blueprint("iiif", __name__, url_prefix="/iiif/3")
 PROFILE = "http://iiif.io/api/image/3/context.json"
 MIME = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 LONG_CACHE = "public, max-age=31536000, immutable"
+
+
+def _pyramid_dir(storage_key: str) -> Path:
+    """The pyramid directory of a derivative storage key (checked to stay inside the derivatives root)."""
+    return derivative_path(MediaDerivative(storage_key=storage_key))
 
 
 @lru_cache(maxsize=512)
@@ -44,29 +50,50 @@ def _error(status: int, message: str) -> Response:
     return response
 
 
+@dataclass(frozen=True)
+class _Image:
+    """What an image request needs, read in one query without loading ORM objects (the hot path)."""
+
+    public: bool
+    pyramid_key: str | None
+    pyramid_sha256: str | None
+
+
 def _load(identifier: str):
-    # One query for the media, its record (for the access check) and its derivatives.
-    media = db.session.scalar(
-        select(MediaFile)
+    row = db.session.execute(
+        select(
+            MediaFile.access_level,
+            MediaFile.created_by_id,
+            HeritageRecord.status,
+            HeritageRecord.access_level,
+            HeritageRecord.created_by_id,
+            MediaDerivative.storage_key,
+            MediaDerivative.sha256,
+        )
+        .join(HeritageRecord, HeritageRecord.id == MediaFile.record_id)
+        .outerjoin(
+            MediaDerivative, (MediaDerivative.media_id == MediaFile.id) & (MediaDerivative.name == "pyramid")
+        )
         .where(MediaFile.public_id == identifier, MediaFile.kind == "image")
-        .options(joinedload(MediaFile.record), selectinload(MediaFile.derivatives))
-    )
-    if media is None:
+    ).first()
+    if row is None:
         return None, None, _error(404, "Unknown image identifier.")
-    if not can_view_media(media):
+    facts = MediaAccessFacts(*row[:5])
+    if not can_view_media_facts(facts):
         return None, None, _error(denial_status(), "You may not see this image.")
-    pyramid = media.derivative("pyramid")
-    if pyramid is None:
+    if row.storage_key is None:
         response = _error(503, "The image is still being processed.")
         response.headers["Retry-After"] = "30"
         return None, None, response
-    return media, pyramid, None
+    image = _Image(
+        facts.access_level == "public" and facts.record_access_level == "public", row.storage_key, row.sha256
+    )
+    return image, image, None
 
 
-def _cache_headers(response: Response, media: MediaFile, etag: str) -> Response:
+def _cache_headers(response: Response, media: _Image, etag: str) -> Response:
     response.set_etag(etag)
-    public = media.access_level == "public" and media.record.access_level == "public"
-    response.headers["Cache-Control"] = LONG_CACHE if public else "private, max-age=3600"
+    response.headers["Cache-Control"] = LONG_CACHE if media.public else "private, max-age=3600"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.vary.add("Cookie")
     return response.make_conditional(request)
@@ -87,7 +114,7 @@ def info(identifier: str):
     config = current_app.config
     doc = info_json(
         url_for("iiif.base", identifier=identifier, _external=True),
-        _pyramid_info(str(derivative_path(pyramid)), pyramid.sha256),
+        _pyramid_info(str(_pyramid_dir(pyramid.pyramid_key)), pyramid.pyramid_sha256),
         max_width=config["IIIF_MAX_WIDTH"],
         max_height=config["IIIF_MAX_HEIGHT"],
         max_area=config["IIIF_MAX_AREA"],
@@ -99,7 +126,7 @@ def info(identifier: str):
     response = Response(json.dumps(doc, indent=2), mimetype=mimetype)
     response.headers["Link"] = '<http://iiif.io/api/image/3/level2.json>;rel="profile"'
     response.vary.add("Accept")
-    return _cache_headers(response, media, pyramid.sha256 + request.host)
+    return _cache_headers(response, media, pyramid.pyramid_sha256[:32] + request.host)
 
 
 @bp.get("/<identifier>/<region>/<size>/<rotation>/<quality_format>")
@@ -112,8 +139,8 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
     media, pyramid, error = _load(identifier)
     if error is not None:
         return error
-    directory = derivative_path(pyramid)
-    pyramid_info = _pyramid_info(str(directory), pyramid.sha256)
+    directory = _pyramid_dir(pyramid.pyramid_key)
+    pyramid_info = _pyramid_info(str(directory), pyramid.pyramid_sha256)
     config = current_app.config
     try:
         resolved = resolve(
@@ -135,8 +162,8 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
         else:
             path, tag = size_path(directory, *stored), "x".join(map(str, stored))
         response = send_file(path, mimetype=mimetype, conditional=False, etag=False, max_age=None)
-        return _cache_headers(response, media, f"{pyramid.sha256[:16]}-{tag}")
-    key = hashlib.sha256(f"{pyramid.sha256}|{resolved}".encode()).hexdigest()
+        return _cache_headers(response, media, f"{pyramid.pyramid_sha256[:16]}-{tag}")
+    key = hashlib.sha256(f"{pyramid.pyramid_sha256}|{resolved}".encode()).hexdigest()
     etag = key[:32]
     if request.if_none_match.contains(etag):
         return _cache_headers(Response(status=304), media, etag)
