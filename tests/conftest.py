@@ -220,19 +220,32 @@ def login(client, make_user):
     return sign_in
 
 
-def isolated_app(tmp_path: Path, name: str, **settings):
-    """A separate application on its own empty, migrated database (for queues, workers, live servers)."""
+@pytest.fixture
+def isolated_app(tmp_path):
+    """Factory: a separate application on its own empty, migrated database (for queues, workers, live
+    servers); its connections are closed after the test."""
     from flask_migrate import upgrade
 
     from archive import create_app
+    from archive.core.extensions import db as _db
 
-    config = make_config(fresh_database_url(tmp_path, name), tmp_path / f"{name}-data")
-    for key, value in settings.items():
-        setattr(config, key, value)
-    application = create_app(config)
-    with application.app_context():
-        upgrade()
-    return application
+    created = []
+
+    def factory(name: str, **settings):
+        config = make_config(fresh_database_url(tmp_path, name), tmp_path / f"{name}-data")
+        for key, value in settings.items():
+            setattr(config, key, value)
+        application = create_app(config)
+        created.append(application)
+        with application.app_context():
+            upgrade()
+        return application
+
+    yield factory
+    for application in created:
+        with application.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2):

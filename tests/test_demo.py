@@ -43,3 +43,31 @@ def test_demo_media_exist_are_labelled_and_match_their_checksums(db):
             assert m.duration_seconds and m.duration_seconds > 0.5
         else:
             assert m.width == 1200 and m.height == 800
+
+
+def test_every_demo_media_file_has_working_renditions(db, client):
+    """Each demo file was derived by the pipeline: ready, with its renditions on disk and served."""
+    from archive.media.services import derivative_path
+
+    expected = {
+        "image": {"pyramid", "thumbnail"},
+        "audio": {"web", "low", "peaks"},
+        "video": {"720", "360", "audio_low", "poster"},
+    }
+    media = db.session.scalars(sa.select(MediaFile)).all()
+    for m in media:
+        assert m.state == "ready", (m.public_id, m.state, m.state_detail)
+        assert {d.name for d in m.derivatives} == expected[m.kind], m.public_id
+        for d in m.derivatives:
+            assert derivative_path(d).exists()
+    sample = {
+        m.kind: m
+        for m in media
+        if m.access_level == "public" and m.record.access_level == "public" and m.record.status == "published"
+    }
+    with client.get(f"/media/{sample['audio'].public_id}/r/low") as low:
+        assert low.status_code == 200 and low.mimetype == "audio/ogg"
+    with client.get(f"/media/{sample['video'].public_id}/r/360", headers={"Range": "bytes=0-1023"}) as video:
+        assert video.status_code == 206 and len(video.data) == 1024
+    with client.get(f"/iiif/3/{sample['image'].public_id}/full/!400,400/0/default.jpg") as image:
+        assert image.status_code == 200 and image.mimetype == "image/jpeg"

@@ -32,7 +32,7 @@ class MediaFile(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("heritage_record.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     original_filename: Mapped[str] = mapped_column(String(255))

@@ -64,6 +64,9 @@ def upgrade():
         batch_op.add_column(sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('demuxer', sa.String(length=20), nullable=True))
+        # Room for identifiers that come from elsewhere (e.g. the IIIF validator's UUID).
+        batch_op.alter_column('public_id', existing_type=sa.String(length=32), type_=sa.String(length=64),
+                              existing_nullable=False)
         batch_op.create_index(batch_op.f('ix_media_file_state'), ['state'], unique=False)
         batch_op.create_check_constraint(
             op.f('ck_media_file_state'), "state IN ('pending', 'processing', 'ready', 'failed')")
@@ -82,6 +85,8 @@ def downgrade():
     with op.batch_alter_table('media_file', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_media_file_state'), type_='check')
         batch_op.drop_index(batch_op.f('ix_media_file_state'))
+        batch_op.alter_column('public_id', existing_type=sa.String(length=64), type_=sa.String(length=32),
+                              existing_nullable=False)
         batch_op.drop_column('demuxer')
         batch_op.drop_column('processed_at')
         batch_op.drop_column('lease_until')

@@ -12,7 +12,7 @@ from PIL import Image
 from werkzeug.serving import make_server
 
 from archive.media.models import MediaFile
-from tests.conftest import STANDARDS, isolated_app
+from tests.conftest import STANDARDS
 
 VALIDATOR_ID = "67352ccc-d1b0-11e1-89ae-279075081939"
 
@@ -134,7 +134,7 @@ def test_unknown_and_restricted_images(client, db, picture, login):
     assert client.get(f"/iiif/3/{picture.public_id}/0,0,512,512/512,/0/default.jpg").status_code == 403
 
 
-def test_official_validator_passes_at_level_2(tmp_path):
+def test_official_validator_passes_at_level_2(tmp_path, isolated_app):
     """The IIIF Image API validator, run against a live server, reports zero failures at level 2."""
     from archive.core.extensions import db
     from archive.media.services import ingest_file, queue_derivatives
@@ -142,7 +142,7 @@ def test_official_validator_passes_at_level_2(tmp_path):
     from metadata.csv_records import RecordInput
     from metadata.languages import LangString
 
-    app = isolated_app(tmp_path, "validator", JOBS_IMMEDIATE=True)
+    app = isolated_app("validator", JOBS_IMMEDIATE=True)
     with app.app_context():
         record = create_record(
             RecordInput(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import IN_CI, isolated_app, wait_for
+from tests.conftest import IN_CI, wait_for
 from tests.media import samples
 
 REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -85,7 +85,7 @@ def _stop(consumer):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
-def test_jobs_run_on_a_real_queue(tmp_path, backend):
+def test_jobs_run_on_a_real_queue(tmp_path, isolated_app, backend):
     settings = {"JOBS_IMMEDIATE": False}
     if backend == "redis":
         if not _redis_available():
@@ -93,7 +93,7 @@ def test_jobs_run_on_a_real_queue(tmp_path, backend):
                 pytest.fail(f"Redis is required in CI and is not reachable at {REDIS_URL}")
             pytest.skip(f"no Redis at {REDIS_URL}")
         settings["REDIS_URL"] = REDIS_URL
-    app = isolated_app(tmp_path, f"queue_{backend}", **settings)
+    app = isolated_app(f"queue_{backend}", **settings)
     huey = app.extensions["huey"]
     assert type(huey).__name__ == ("RedisHuey" if backend == "redis" else "SqliteHuey")
     huey.flush()
@@ -107,9 +107,9 @@ def test_jobs_run_on_a_real_queue(tmp_path, backend):
     assert len(huey) == 0
 
 
-def test_a_worker_killed_mid_job_loses_nothing(tmp_path):
+def test_a_worker_killed_mid_job_loses_nothing(tmp_path, isolated_app):
     """SIGKILL the worker while it builds a video's renditions; a new worker finishes the job."""
-    app = isolated_app(tmp_path, "killed", JOBS_IMMEDIATE=False)
+    app = isolated_app("killed", JOBS_IMMEDIATE=False)
     media_id = _ingest(app, samples.mp4(tmp_path / "long.mp4", seconds=40, size="1920x1080"), "killed")
     env = dict(
         os.environ,
