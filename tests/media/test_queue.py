@@ -120,7 +120,13 @@ def test_a_worker_killed_mid_job_loses_nothing(tmp_path, isolated_app):
     command = [str(Path(sys.executable).with_name("archive")), "worker"]
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: _state(app, media_id) == "processing", timeout=60, interval=0.05)
+        derivatives = Path(app.config["DATA_DIR"]) / "derivatives"
+        # kill it once it is really at work: claimed, and writing renditions into its hidden directory
+        wait_for(
+            lambda: _state(app, media_id) == "processing" and list(derivatives.glob(".*")),
+            timeout=60,
+            interval=0.05,
+        )
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
