@@ -34,6 +34,8 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, ImageFile
 
+from media.pillow_limits import allow_pixels
+
 logger = logging.getLogger(__name__)
 
 #: Every reason code a check may raise.
@@ -547,17 +549,13 @@ def check_image(path: Path, sniffed: Sniffed, *, max_pixels: int) -> tuple[int, 
 @contextmanager
 def _strict_pillow(max_pixels: int) -> Iterator[None]:
     """Let Pillow decode up to *max_pixels* and refuse truncated data while the block runs."""
-    raised = Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < max_pixels
-    saved_limit, saved_truncated = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
-    if raised:
-        Image.MAX_IMAGE_PIXELS = max_pixels
+    saved_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     if saved_truncated:
         ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
-        yield
+        with allow_pixels(max_pixels):
+            yield
     finally:
-        if raised and Image.MAX_IMAGE_PIXELS == max_pixels:
-            Image.MAX_IMAGE_PIXELS = saved_limit
         if saved_truncated and ImageFile.LOAD_TRUNCATED_IMAGES is False:
             ImageFile.LOAD_TRUNCATED_IMAGES = saved_truncated
 

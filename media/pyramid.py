@@ -19,15 +19,14 @@ import logging
 import math
 import shutil
 import tempfile
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageCms, ImageOps
+
+from media.pillow_limits import allow_pixels
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +38,6 @@ INFO_FILE = "info.json"
 SOURCE_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "GIF", "BMP", "JPEG2000")
 
 #: Serialises the rare moments when Pillow's process-wide decompression-bomb limit is raised.
-_LIMIT_LOCK = threading.Lock()
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
@@ -121,32 +119,9 @@ def load_pyramid_info(dest_dir: Path) -> PyramidInfo:
         return PyramidInfo.from_dict(json.load(handle))
 
 
-@contextmanager
-def _pillow_limit(max_pixels: int) -> Iterator[None]:
-    """Let Pillow accept images up to max_pixels while the block runs; the limit is restored afterwards.
-
-    Pillow's limit is process-wide. It is only ever raised (never lowered or disabled), under a lock, and
-    put back unless someone else changed it meanwhile. When it is already high enough nothing is touched.
-    """
-    current = Image.MAX_IMAGE_PIXELS
-    if current is None or current >= max_pixels:
-        yield
-        return
-    with _LIMIT_LOCK:
-        saved = Image.MAX_IMAGE_PIXELS
-        raised = saved is not None and saved < max_pixels
-        if raised:
-            Image.MAX_IMAGE_PIXELS = max_pixels
-        try:
-            yield
-        finally:
-            if raised and Image.MAX_IMAGE_PIXELS == max_pixels:
-                Image.MAX_IMAGE_PIXELS = saved
-
-
 def _open_checked(source: Path, max_pixels: int) -> Image.Image:
     """Open and decode an image, refusing it from its header when it has more than max_pixels."""
-    with _pillow_limit(max_pixels):
+    with allow_pixels(max_pixels):
         try:
             image = Image.open(source, formats=SOURCE_FORMATS)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
