@@ -57,6 +57,7 @@ def worker_command(workers: int | None) -> None:
 
     app = current_app._get_current_object()
     recovered = recover_jobs()
+    db.session.remove()  # hold no transaction (on SQLite: no lock) while the consumer runs
     click.echo(f"Re-queued {recovered} unfinished media jobs.")
     consumer = Consumer(
         huey_for(app),

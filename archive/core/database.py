@@ -33,7 +33,10 @@ def install_engine_hooks(app: Flask) -> None:
 
 def _install_sqlite_hooks(engine: Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL; disable it and
-    # emit BEGIN ourselves, as the SQLAlchemy documentation recommends.
+    # emit BEGIN ourselves, as the SQLAlchemy documentation recommends. BEGIN IMMEDIATE takes the write
+    # lock at the start (waiting up to the busy timeout): a deferred transaction that read first could
+    # not write after another process (the job worker) committed, and would fail with "database is
+    # locked" at once. Transactions are short; the worker ends its own before any long work.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -45,4 +48,4 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -163,11 +164,15 @@ def queue_derivatives(media: MediaFile) -> None:
 @job("derive_media", retries=MAX_ATTEMPTS - 1, retry_delay=5, retry_backoff=2)
 def derive_media_job(media_id: int) -> None:
     """Build every derivative of one media file (idempotent; retried with back-off)."""
-    media = claim(media_id)
-    if media is None:
+    claimed = claim(media_id)
+    if claimed is None:
         return
+    media = MediaJob(claimed.id, claimed.public_id, claimed.kind, claimed.storage_key, claimed.demuxer,
+                     claimed.attempts)  # fmt: skip
+    # End the transaction before the long work: on SQLite a transaction holds the database lock.
+    db.session.commit()
     try:
-        build_derivatives(media)
+        rows, size = build_derivatives(media)
     except MediaRejected as exc:  # the content itself cannot be processed: retrying will not help
         _fail(media_id, exc.code, str(exc.params))
         return
@@ -178,6 +183,12 @@ def derive_media_job(media_id: int) -> None:
         if not final:
             raise
         return
+    db.session.execute(MediaDerivative.__table__.delete().where(MediaDerivative.media_id == media_id))
+    db.session.add_all(rows)
+    if size is not None:
+        db.session.execute(
+            update(MediaFile).where(MediaFile.id == media_id).values(width=size[0], height=size[1])
+        )
     db.session.execute(
         update(MediaFile)
         .where(MediaFile.id == media_id)
@@ -247,8 +258,22 @@ def _fail(media_id: int, reason: str, detail: str) -> None:
     db.session.commit()
 
 
-def build_derivatives(media: MediaFile) -> None:
-    """Build the renditions of *media* into a fresh directory, then swap it in and record checksums."""
+@dataclass(frozen=True)
+class MediaJob:
+    """What a derivative job needs to know of its media file, read once (no database during the work)."""
+
+    id: int
+    public_id: str
+    kind: str
+    storage_key: str
+    demuxer: str | None
+    attempts: int
+
+
+def build_derivatives(media: MediaJob) -> tuple[list[MediaDerivative], tuple[int, int] | None]:
+    """Build the renditions of *media* into a fresh directory and swap it in; returns the derivative rows
+    (with their checksums) to record, and the image's size after orientation (None for sound and video).
+    Touches no database."""
     from media import renditions
     from media.pyramid import build_pyramid
 
@@ -302,15 +327,10 @@ def build_derivatives(media: MediaFile) -> None:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    db.session.execute(MediaDerivative.__table__.delete().where(MediaDerivative.media_id == media.id))
-    for row in rows:
-        db.session.add(row)
-    if media.kind == "image":
-        media.width, media.height = info.width, info.height
-    db.session.flush()
+    return rows, ((info.width, info.height) if media.kind == "image" else None)
 
 
-def _derivative_row(media: MediaFile, name: str, path: Path, mime: str, work: Path) -> MediaDerivative:
+def _derivative_row(media: MediaJob, name: str, path: Path, mime: str, work: Path) -> MediaDerivative:
     relative = path.relative_to(work)
     if path.is_dir():
         digest, size = _tree_digest(path)
@@ -374,10 +394,11 @@ def recover_jobs() -> int:
             requeue.append(media)
     for media in requeue:
         media.lease_until = now + dt.timedelta(seconds=current_app.config["JOB_REQUEUE_SECONDS"])
+    ids = [(media.id, media.public_id) for media in requeue]
     db.session.commit()
-    for media in requeue:
-        logger.info("re-queueing derivatives of media %s", media.public_id)
-        queue_derivatives(media)
+    for media_id, public_id in ids:  # by id: reading the rows again would open a new transaction
+        logger.info("re-queueing derivatives of media %s", public_id)
+        enqueue("derive_media", media_id)
     return len(requeue)
 
 
