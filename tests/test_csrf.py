@@ -11,8 +11,9 @@ def test_forms_refuse_posts_without_a_csrf_token(client, app, make_user, make_re
     assert refused.status_code == 400
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    accepted = client.post("/login", data={"email": user.email, "password": "correct horse battery",
-                                           "csrf_token": token})
+    accepted = client.post(
+        "/login", data={"email": user.email, "password": "correct horse battery", "csrf_token": token}
+    )
     assert accepted.status_code == 302
     upload = client.post(f"/records/{record.public_id}/media", data={}, content_type="multipart/form-data")
     assert upload.status_code == 400

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from flask import current_app
@@ -22,27 +20,6 @@ def original_path(storage_key: str) -> Path:
     if root not in path.parents:
         raise ValueError("storage key outside the storage root")
     return path
-
-
-def store_original(data: bytes, suffix: str) -> tuple[str, str]:
-    """Store bytes write-once under their SHA-256; returns (storage key, sha256). Idempotent."""
-    digest = hashlib.sha256(data).hexdigest()
-    key = f"{digest[:2]}/{digest[2:4]}/{digest}{suffix}"
-    path = original_path(key)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o444)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return key, digest
 
 
 def store_original_file(path: Path, digest: str, suffix: str) -> tuple[str, bool]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
@@ -305,8 +305,3 @@ def upcoming_festivals(today: dt.date, limit: int = 6) -> list[tuple[dt.date, dt
             out.append((first, last, record))
     out.sort(key=lambda item: (item[0], item[2].slug))
     return out[:limit]
-
-
-def record_url_path(record: HeritageRecord) -> str:
-    """Path of a record's canonical page (with its slug)."""
-    return url_for("records.detail", public_id=record.public_id, slug=record.slug)
