@@ -134,12 +134,23 @@ class Config:
     #: Disk budget of the cache of rendered IIIF images, in bytes. (ARCHIVE_IIIF_CACHE_BYTES)
     IIIF_CACHE_BYTES: int = _env_int("ARCHIVE_IIIF_CACHE_BYTES", 1024**3)
 
+    #: Search backend: "whoosh" (embedded, one machine) or "postgresql" (several web servers; needs
+    #: ARCHIVE_DATABASE_URL on PostgreSQL). (ARCHIVE_SEARCH_BACKEND)
+    SEARCH_BACKEND: str = _env("ARCHIVE_SEARCH_BACKEND", "whoosh")
+
+    #: Directory of the Whoosh index; <DATA_DIR>/search when unset. (ARCHIVE_SEARCH_DIR)
+    SEARCH_DIR: str | None = _env("ARCHIVE_SEARCH_DIR")
+
     WTF_CSRF_ENABLED = True
     TESTING = False
 
     @classmethod
     def check(cls) -> None:
-        """Refuse settings that are unsafe for this configuration; the base config accepts all."""
+        """Refuse settings that cannot work; the base config accepts everything else."""
+        if cls.SEARCH_BACKEND not in ("whoosh", "postgresql"):
+            raise RuntimeError("ARCHIVE_SEARCH_BACKEND must be 'whoosh' or 'postgresql'.")
+        if cls.SEARCH_BACKEND == "postgresql" and not cls.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            raise RuntimeError("ARCHIVE_SEARCH_BACKEND=postgresql needs ARCHIVE_DATABASE_URL on PostgreSQL.")
 
 
 class TestConfig(Config):
@@ -166,6 +177,7 @@ class ProductionConfig(Config):
     @classmethod
     def check(cls) -> None:
         """Raise RuntimeError when the configuration is unsafe for a public server."""
+        super().check()
         if cls.SECRET_KEY == DEFAULT_SECRET_KEY and not cls.ALLOW_DEFAULT_SECRET:
             raise RuntimeError(
                 "ProductionConfig: set SECRET_KEY to a long random value "

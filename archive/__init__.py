@@ -39,6 +39,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from archive import models  # noqa: F401
     from archive.core import access, cli, errors
     from archive.media import services as _media_jobs  # noqa: F401
+    from archive.search import indexing as _search_jobs  # noqa: F401
 
     jobs.init_app(app)
     app.jinja_env.globals.update(can_view_media=access.can_view_media, can_add_media=access.can_add_media)
@@ -47,8 +48,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from archive.iiif.views import bp as iiif_bp
     from archive.media.views import bp as media_bp
     from archive.records.views import bp as records_bp
+    from archive.search.views import bp as search_bp
 
-    for blueprint in (records_bp, accounts_bp, media_bp, iiif_bp):
+    for blueprint in (records_bp, accounts_bp, media_bp, iiif_bp, search_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)

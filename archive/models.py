@@ -11,6 +11,7 @@ from archive.records.models import (
     RecordText,
     Rights,
 )
+from archive.search.models import SearchOutbox
 from archive.vocab.models import Agent, Collection, EthnicGroup, Place, PlaceSuccession, Subject
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "RecordAgent",
     "RecordText",
     "Rights",
+    "SearchOutbox",
     "Subject",
     "User",
 ]

@@ -52,7 +52,6 @@ def build_archive(data_dir: Path, source: Path) -> tuple[str, Path]:
     from archive.records.services import create_record
     from config import TestConfig
     from metadata.csv_records import RecordInput
-    from metadata.languages import LangString
 
     config = type(
         "BenchConfig",
@@ -70,15 +69,7 @@ def build_archive(data_dir: Path, source: Path) -> tuple[str, Path]:
     with app.app_context():
         upgrade()
         record = create_record(
-            RecordInput(
-                row=0,
-                identifier=None,
-                slug="bench",
-                category="craft",
-                status="published",
-                access_level="public",
-                texts={"title": [LangString("Bench", "vi")]},
-            ),
+            RecordInput.titled("Bench", slug="bench", category="craft"),
             actor=None,
         )
         copy = data_dir / source.name

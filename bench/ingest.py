@@ -170,21 +170,12 @@ def archive_run(app, src: Path, work: Path) -> float:
     from archive.media.services import ingest_file, queue_derivatives
     from archive.records.services import create_record
     from metadata.csv_records import RecordInput
-    from metadata.languages import LangString
 
     copy = work / ("upload-" + src.name)
     shutil.copy(src, copy)  # an upload arrives as a new file; the copy is not timed
     with app.app_context():
         record = create_record(
-            RecordInput(
-                row=0,
-                identifier=None,
-                slug=None,
-                category="festival",
-                status="published",
-                access_level="public",
-                texts={"title": [LangString(f"Bench {time.time()}", "vi")]},
-            ),
+            RecordInput.titled(f"Bench {time.time()}"),
             actor=None,
         )
         db.session.commit()

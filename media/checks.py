@@ -912,3 +912,23 @@ def check_webvtt(data: bytes, max_bytes: int = 2_000_000) -> str:
     if cues == 0:
         raise _bad("no_cues")
     return text
+
+
+_VTT_TAG = re.compile(r"<[^>]*>")
+
+
+def webvtt_cue_text(text: str) -> str:
+    """The spoken or written words of a checked WebVTT file (cue payloads only, tags removed), for search."""
+    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
+    out = []
+    for block in blocks[1:]:  # the first block is the WEBVTT header
+        lines = block.strip("\n").split("\n")
+        if not lines or lines[0].startswith(("NOTE", "STYLE", "REGION")):
+            continue
+        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
+        if timing is None:
+            continue
+        payload = " ".join(_VTT_TAG.sub("", line).strip() for line in lines[timing + 1 :])
+        if payload.strip():
+            out.append(payload.strip())
+    return "\n".join(out)

@@ -75,6 +75,14 @@ class RecordInput:
     rights_holder: str | None = None
     consent_note: list[LangString] = field(default_factory=list)
 
+    @classmethod
+    def titled(cls, title: str, lang: str = "vi", **fields) -> RecordInput:
+        """An input with only a title: a published, public festival unless *fields* say otherwise."""
+        values = dict(row=0, identifier=None, slug=None, category="festival", status="published",
+                      access_level="public", texts={"title": [LangString(title, lang)]})  # fmt: skip
+        values.update(fields)
+        return cls(**values)
+
 
 def _lang_order(tag: str) -> tuple:
     return (tag != FALLBACK_LANGUAGE, tag != "en", tag)

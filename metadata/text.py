@@ -26,3 +26,27 @@ def slugify(text: str, max_length: int = 80) -> str:
     slug = name_key(text).replace(" ", "-")
     slug = re.sub(r"[^a-z0-9-]", "", slug)
     return slug[:max_length].strip("-") or "record"
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(text: str) -> list[tuple[int, int, str]]:
+    """The words of NFC *text* with their offsets, lower-cased: the tokens every search backend indexes."""
+    text = unicodedata.normalize("NFC", text)
+    return [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (adjacent transpositions count as one edit)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -105,10 +106,28 @@ def app(session_dir):
         upgrade()
         load_demo(with_media=True)
         db.session.commit()
+        if ON_POSTGRES:
+            # The demo is indexed by the configured backend (Whoosh) as it is committed; index it in
+            # PostgreSQL too, so the behavioural suite can run against both backends.
+            from archive.search.service import rebuild_index
+
+            with use_search_backend(application, "postgresql"):
+                rebuild_index()
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@contextmanager
+def use_search_backend(application, name: str):
+    """Switch the application's search backend for the duration of a block."""
+    previous = application.config["SEARCH_BACKEND"]
+    application.config["SEARCH_BACKEND"] = name
+    try:
+        yield
+    finally:
+        application.config["SEARCH_BACKEND"] = previous
 
 
 class ConnectionBoundSession(FlaskSession):
@@ -135,6 +154,9 @@ def db(app):
                 "class_": ConnectionBoundSession,
             }
         )
+        from archive.search import service
+
+        service._APPLIED.clear()
         try:
             yield _db
         finally:
@@ -142,6 +164,22 @@ def db(app):
             _db.session = original
             transaction.rollback()
             connection.close()
+            _restore_search_index(app)
+
+
+def _restore_search_index(app) -> None:
+    """The Whoosh index lives outside the rolled-back transaction: put back the records a test changed."""
+    from sqlalchemy.orm import Session
+
+    from archive.core.extensions import db as _db
+    from archive.search import service
+
+    applied = list(service._APPLIED)
+    service._APPLIED.clear()
+    if not applied:
+        return
+    with app.app_context(), use_search_backend(app, "whoosh"), Session(_db.engine) as session:
+        service.resync(applied, session)
 
 
 @pytest.fixture
@@ -259,3 +297,41 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    """The session application served on a free local port, for browser tests."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

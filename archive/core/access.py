@@ -85,3 +85,17 @@ def can_add_media(record: HeritageRecord, user: User | None = None) -> bool:
 def denial_status(user: User | None = None) -> int:
     """401 for an anonymous visitor (logging in may help), 403 for a signed-in person."""
     return 401 if _user(user) is None else 403
+
+
+def search_viewer(user: User | None = None):
+    """The access rule above, reduced for the search backends (archive.search.base.Viewer)."""
+    from archive.search.base import ANONYMOUS, Viewer
+
+    user = _user(user)
+    if user is None:
+        return ANONYMOUS
+    if user.is_curator:
+        return Viewer(levels=frozenset({"public", "researchers", "community", "private"}), user_id=user.id,
+                      sees_unpublished=True)  # fmt: skip
+    levels = {"public", "researchers"} if user.role in ("researcher", "contributor") else {"public"}
+    return Viewer(levels=frozenset(levels), user_id=user.id)

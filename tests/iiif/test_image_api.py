@@ -140,20 +140,11 @@ def test_official_validator_passes_at_level_2(tmp_path, isolated_app):
     from archive.media.services import ingest_file, queue_derivatives
     from archive.records.services import create_record
     from metadata.csv_records import RecordInput
-    from metadata.languages import LangString
 
     app = isolated_app("validator", JOBS_IMMEDIATE=True)
     with app.app_context():
         record = create_record(
-            RecordInput(
-                row=0,
-                identifier=None,
-                slug="validator",
-                category="craft",
-                status="published",
-                access_level="public",
-                texts={"title": [LangString("Ảnh kiểm thử IIIF", "vi")]},
-            ),
+            RecordInput.titled("Ảnh kiểm thử IIIF", slug="validator", category="craft"),
             actor=None,
         )
         source = tmp_path / "validation_image.png"

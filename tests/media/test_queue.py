@@ -30,19 +30,10 @@ def _ingest(app, source: Path, name: str) -> int:
     from archive.media.services import ingest_file, queue_derivatives
     from archive.records.services import create_record
     from metadata.csv_records import RecordInput
-    from metadata.languages import LangString
 
     with app.app_context():
         record = create_record(
-            RecordInput(
-                row=0,
-                identifier=None,
-                slug=None,
-                category="festival",
-                status="published",
-                access_level="public",
-                texts={"title": [LangString(f"Hàng đợi {name}", "vi")]},
-            ),
+            RecordInput.titled(f"Hàng đợi {name}"),
             actor=None,
         )
         media = ingest_file(record, source, source.name, actor=None)
@@ -98,7 +89,10 @@ def test_jobs_run_on_a_real_queue(tmp_path, isolated_app, backend):
     assert type(huey).__name__ == ("RedisHuey" if backend == "redis" else "SqliteHuey")
     huey.flush()
     media_id = _ingest(app, samples.wav(tmp_path / "q.wav", seconds=2), backend)
-    assert _state(app, media_id) == "pending" and len(huey) == 1
+    queued = [task.name for task in huey.pending()]
+    # The derivative job, and the index update queued by the commit that added the record and its media.
+    assert _state(app, media_id) == "pending"
+    assert sorted(queued) == ["derive_media", "search.sync"], queued
     consumer = _run_consumer(app)
     try:
         wait_for(lambda: _state(app, media_id) == "ready", timeout=120)

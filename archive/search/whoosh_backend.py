@@ -1,0 +1,548 @@
+"""The embedded search backend: a Whoosh index in a directory of the data dir.
+
+Layout: ``<SEARCH_DIR>/CURRENT`` names the live index directory (``index-<timestamp>-<random>``). A
+rebuild writes a new directory and then replaces CURRENT atomically, so searches keep answering from
+the old index until the new one is complete. Only the single index writer (the ``search.sync`` and
+``search.rebuild`` jobs, serialised by a queue lock) ever writes.
+
+Whoosh scores with BM25F over weighted, folded fields. Everything that must be computed over *all*
+matches, not only the top hits (the access filter, facet filters, facet counts, totals, sorting by
+date or title), is done with bitmaps (Python ints, one bit per document number): the document set of
+each facet value and access class is read once per index generation, the set of each query word from
+one posting list of the ``all_f`` field, and counting is ``(a & b).bit_count()``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import io
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable
+from pathlib import Path
+
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
+from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.filedb.structfile import StructFile
+from whoosh.scoring import BM25F
+
+from archive.search.base import (
+    FACETS,
+    BackendResult,
+    IndexUnavailable,
+    ParsedQuery,
+    QueryWord,
+    SearchDocument,
+    SearchRequest,
+    Viewer,
+)
+from metadata.text import edit_distance, fold
+
+logger = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+#: Query-time weights of the folded text fields (titles > names > subjects > body > media text).
+FIELD_WEIGHTS = {"title_f": 8.0, "names_f": 4.0, "subjects_f": 2.5, "body_f": 1.0, "media_f": 0.4}
+#: Weight of an exact (diacritics as typed) match of a query word that carries diacritics: above any
+#: field weight, because in Vietnamese the marks make another word (mà 'but', ma 'ghost', má 'mother').
+EXACT_WEIGHT = 40.0
+#: Phrase bonus weights per field.
+PHRASE_WEIGHTS = {"title_f": 6.0, "names_f": 3.0, "body_f": 1.5}
+#: The most index words one prefix expands to.
+MAX_PREFIX_TERMS = 300
+#: Word bitmaps kept per index generation (posting lists read again otherwise).
+WORD_CACHE_SIZE = 1024
+
+
+class FoldFilter(Filter):
+    """Fold each token: lower case, no diacritics or tones, đ -> d (the same fold as queries)."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = fold(token.text)
+            yield token
+
+
+def _folded_analyzer():
+    return RegexTokenizer(r"\w+") | FoldFilter()
+
+
+def _exact_analyzer():
+    return RegexTokenizer(r"\w+") | LowercaseFilter()
+
+
+def make_schema() -> Schema:
+    folded = _folded_analyzer()
+    fields = {
+        "rid": ID(stored=True, unique=True),
+        "title_f": TEXT(analyzer=folded, phrase=True),
+        "names_f": TEXT(analyzer=folded, phrase=True),
+        "subjects_f": TEXT(analyzer=folded, phrase=False),
+        "body_f": TEXT(analyzer=folded, phrase=True),
+        "media_f": TEXT(analyzer=folded, phrase=False),
+        # Every text value, folded, without frequencies: one posting list per word to find all matches.
+        "all_f": TEXT(analyzer=folded, phrase=False),
+        # Every text value as written (lower case), for the bonus of exact matches of accented words.
+        "exact": TEXT(analyzer=_exact_analyzer(), phrase=False),
+        "status": ID(),
+        "level": ID(),
+        "owner": ID(),
+        "title_sort": ID(sortable=True),
+        "sort_date": NUMERIC(int, bits=32, sortable=True, default=0),
+    }
+    for facet in FACETS:
+        fields[f"f_{facet}"] = KEYWORD(commas=True, lowercase=False, scorable=False)
+    return Schema(**fields)
+
+
+def _fields(doc: SearchDocument) -> dict:
+    def join(values: Iterable[str]) -> str:
+        return "\n".join(v for v in values if v)
+
+    every = (*doc.titles, *doc.names, *doc.subjects, *doc.body, *doc.media_text)
+    out = {
+        "rid": str(doc.record_id),
+        "title_f": join(doc.titles),
+        "names_f": join(doc.names),
+        "subjects_f": join(doc.subjects),
+        "body_f": join(doc.body),
+        "media_f": join(doc.media_text),
+        "all_f": join(every),
+        "exact": join(every),
+        "status": doc.status,
+        "level": doc.access_level,
+        "owner": str(doc.owner_id) if doc.owner_id is not None else "",
+        "title_sort": doc.title_sort or "",
+        "sort_date": doc.sort_date.toordinal() if doc.sort_date else 0,
+    }
+    for facet in FACETS:
+        values = doc.facets.get(facet, ())
+        if values:
+            out[f"f_{facet}"] = ",".join(values)
+    return {k: v for k, v in out.items() if v != ""}
+
+
+# --- bitmaps -------------------------------------------------------------------------------------
+
+_BITS = [tuple(j for j in range(8) if b >> j & 1) for b in range(256)]
+
+
+def ids_to_bits(ids: Iterable[int], size: int) -> int:
+    buf = bytearray((size + 7) // 8)
+    for d in ids:
+        buf[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(buf, "little")
+
+
+def bits_to_ids(bits: int, size: int) -> list[int]:
+    out: list[int] = []
+    if not bits:
+        return out
+    data = bits.to_bytes((size + 7) // 8, "little")
+    extend = out.extend
+    for i, byte in enumerate(data):
+        if byte:
+            base = i << 3
+            extend([base + j for j in _BITS[byte]])
+    return out
+
+
+class Generation:
+    """What is derived from one index generation: bitmaps of facets and access, sort orders, word sets.
+
+    Shared by every thread's searcher of the same generation (document numbers are the same)."""
+
+    def __init__(self, searcher) -> None:
+        reader = searcher.reader()
+        self.size = reader.doc_count_all()
+        self.live = ids_to_bits(reader.all_doc_ids(), self.size)
+        self.count = reader.doc_count()
+        self._lock = threading.Lock()
+        self._words: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self.facets: dict[str, dict[str, int]] = {}
+        for facet in FACETS:
+            field = f"f_{facet}"
+            values = {}
+            for term in _lexicon(reader, field):
+                values[term] = ids_to_bits(reader.postings(field, term).all_ids(), self.size) & self.live
+            self.facets[facet] = values
+        self.published = self._term_bits(reader, "status", "published")
+        self.unpublished = self.live & ~self.published
+        self.levels = {lvl: self._term_bits(reader, "level", lvl) for lvl in _lexicon(reader, "level")}
+        self._owners: dict[int, int] = {}
+        self._orders: dict[str, list[int]] = {}
+
+    def _term_bits(self, reader, field: str, term: str) -> int:
+        if (field, term) not in reader:
+            return 0
+        return ids_to_bits(reader.postings(field, term).all_ids(), self.size) & self.live
+
+    def word_bits(self, reader, field: str, word: str, prefix: bool) -> int:
+        key = (field, word + ("*" if prefix else ""))
+        with self._lock:
+            if key in self._words:
+                self._words.move_to_end(key)
+                return self._words[key]
+        if prefix:
+            bits = 0
+            for n, term in enumerate(reader.expand_prefix(field, word)):
+                if n >= MAX_PREFIX_TERMS:
+                    break
+                bits |= self._term_bits(reader, field, _text(term))
+        else:
+            bits = self._term_bits(reader, field, word)
+        with self._lock:
+            self._words[key] = bits
+            while len(self._words) > WORD_CACHE_SIZE:
+                self._words.popitem(last=False)
+        return bits
+
+    def visible(self, reader, viewer: Viewer) -> int:
+        if viewer.sees_unpublished:
+            return self.live
+        bits = 0
+        for level in viewer.levels:
+            bits |= self.levels.get(level, 0)
+        bits &= self.published
+        if viewer.user_id is not None:
+            bits |= self.owned(reader, viewer.user_id)
+        return bits
+
+    def owned(self, reader, user_id: int) -> int:
+        with self._lock:
+            if user_id in self._owners:
+                return self._owners[user_id]
+        bits = self._term_bits(reader, "owner", str(user_id))
+        with self._lock:
+            self._owners[user_id] = bits
+        return bits
+
+    def order(self, searcher, sort: str) -> list[int]:
+        """rank[docnum] for a sort order (lower comes first)."""
+        with self._lock:
+            if sort in self._orders:
+                return self._orders[sort]
+        reader = searcher.reader()
+        docs = list(reader.all_doc_ids())
+        if sort == "title":
+            column = reader.column_reader("title_sort")
+            docs.sort(key=lambda d: (column[d] or "\uffff", d))
+        else:
+            column = reader.column_reader("sort_date")
+            sign = -1 if sort == "date_desc" else 1
+            docs.sort(key=lambda d: (column[d] == 0, sign * column[d], d))
+        rank = [len(docs)] * self.size
+        for position, docnum in enumerate(docs):
+            rank[docnum] = position
+        with self._lock:
+            self._orders[sort] = rank
+        return rank
+
+
+def _close_files_of(exc: BaseException) -> None:
+    """Close the files Whoosh opened in the frames of a failed read (it leaves, for instance, the file of
+    a table of contents it could not parse open), so a damaged index does not leak descriptors."""
+    tb = exc.__traceback__
+    while tb is not None:
+        for value in list(tb.tb_frame.f_locals.values()):
+            if isinstance(value, StructFile | io.IOBase):
+                try:
+                    value.close()
+                except Exception:  # noqa: BLE001 - best effort on an already failed read
+                    pass
+        tb = tb.tb_next
+
+
+def _lexicon(reader, field: str) -> list[str]:
+    try:
+        return [_text(t) for t in reader.lexicon(field)]
+    except KeyError:
+        return []
+
+
+def _text(term) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+class WhooshBackend:
+    """The Whoosh implementation of archive.search.base.SearchBackend."""
+
+    name = "whoosh"
+
+    _local = threading.local()
+    _generations: dict[tuple[str, int], Generation] = {}
+    _generations_lock = threading.Lock()
+
+    def __init__(self, directory: str | os.PathLike) -> None:
+        self.root = Path(directory)
+
+    # --- locating and opening -----------------------------------------------------------------
+
+    def _current_dir(self) -> Path:
+        try:
+            name = (self.root / POINTER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise IndexUnavailable("missing") from None
+        path = self.root / name
+        if not name or "/" in name or not path.is_dir():
+            raise IndexUnavailable("missing")
+        return path
+
+    def _open(self):
+        path = self._current_dir()
+        try:
+            return windex.open_dir(str(path))
+        except Exception as exc:  # noqa: BLE001 - any failure to read the index means it is unusable
+            logger.warning("search index at %s cannot be opened: %s", path, repr(exc))
+            _close_files_of(exc)
+            raise IndexUnavailable("corrupt") from None
+
+    def _searcher(self):
+        """This thread's searcher on the current index, refreshed when the index has changed."""
+        path = self._current_dir()
+        cached = getattr(self._local, "searchers", {}).get(str(self.root))
+        try:
+            if cached is not None and cached[0] == path and cached[1].up_to_date():
+                searcher = cached[1]
+            else:
+                # A new searcher rather than Searcher.refresh(): a refreshed searcher's reused segment
+                # readers make later update_document() calls in this process miss their deletions.
+                if cached is not None:
+                    cached[1].close()
+                searcher = self._open().searcher(weighting=BM25F())
+            if not hasattr(self._local, "searchers"):
+                self._local.searchers = {}
+            self._local.searchers[str(self.root)] = (path, searcher)
+            key = (str(path), searcher.reader().generation())
+            with self._generations_lock:
+                generation = self._generations.get(key)
+            if generation is None:
+                generation = Generation(searcher)
+                with self._generations_lock:
+                    for old in [k for k in self._generations if k[0] == key[0] or not Path(k[0]).exists()]:
+                        del self._generations[old]
+                    self._generations[key] = generation
+            return searcher, generation
+        except IndexUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged segment surfaces on first read
+            self._forget()
+            logger.warning("search index at %s cannot be read: %s", path, repr(exc))
+            _close_files_of(exc)
+            raise IndexUnavailable("corrupt") from None
+
+    def _forget(self) -> None:
+        searchers = getattr(self._local, "searchers", {})
+        cached = searchers.pop(str(self.root), None)
+        if cached is not None:
+            try:
+                cached[1].close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def is_available(self) -> bool:
+        try:
+            self._searcher()
+        except IndexUnavailable:
+            return False
+        return True
+
+    def document_count(self) -> int:
+        return self._searcher()[1].count
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def upsert(self, documents: Iterable[SearchDocument]) -> int:
+        ix = self._open()
+        writer = ix.writer(limitmb=128)
+        n = 0
+        try:
+            for doc in documents:
+                writer.update_document(**_fields(doc))
+                n += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return n
+
+    def delete(self, record_ids: Iterable[int]) -> None:
+        ids = [str(i) for i in record_ids]
+        if not ids:
+            return
+        ix = self._open()
+        writer = ix.writer()
+        for rid in ids:
+            writer.delete_by_term("rid", rid)
+        writer.commit()
+
+    def rebuild(self, documents: Iterable[SearchDocument]) -> int:
+        self.root.mkdir(parents=True, exist_ok=True)
+        name = f"index-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        path = self.root / name
+        path.mkdir()
+        n = 0
+        try:
+            ix = windex.create_in(str(path), make_schema())
+            writer = ix.writer(limitmb=256)
+            for doc in documents:
+                writer.add_document(**_fields(doc))
+                n += 1
+            writer.commit()
+            tmp = self.root / f".{POINTER}.{uuid.uuid4().hex[:8]}"
+            tmp.write_text(name, encoding="utf-8")
+            os.replace(tmp, self.root / POINTER)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        self._remove_old(keep=name)
+        return n
+
+    def _remove_old(self, keep: str, grace_seconds: float = 600) -> None:
+        """Remove index directories other than the live one, once no process can still be reading them."""
+        now = time.time()
+        for child in self.root.iterdir():
+            if child.is_dir() and child.name.startswith("index-") and child.name != keep:
+                if now - child.stat().st_mtime > grace_seconds:
+                    shutil.rmtree(child, ignore_errors=True)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _matched(self, searcher, gen: Generation, query: ParsedQuery, field: str = "all_f") -> int:
+        if query.is_empty:
+            return gen.live
+        reader = searcher.reader()
+        bits = gen.live
+        last = len(query.words) - 1
+        for i, word in enumerate(query.words):
+            bits &= gen.word_bits(reader, field, word.folded, prefix=query.prefix_last and i == last)
+            if not bits:
+                break
+        return bits
+
+    def _filters(self, gen: Generation, filters: dict[str, tuple[str, ...]]) -> dict[str, int]:
+        out = {}
+        for facet, values in filters.items():
+            if not values:
+                continue
+            bits = 0
+            for value in values:
+                bits |= gen.facets.get(facet, {}).get(value, 0)
+            out[facet] = bits
+        return out
+
+    def search(self, request: SearchRequest, viewer: Viewer) -> BackendResult:
+        searcher, gen = self._searcher()
+        try:
+            base = self._matched(searcher, gen, request.query) & gen.visible(searcher.reader(), viewer)
+            filters = self._filters(gen, request.filters)
+            final = base
+            for bits in filters.values():
+                final &= bits
+            total = final.bit_count()
+            facets: dict[str, dict[str, int]] = {}
+            if request.with_facets:
+                for facet in FACETS:
+                    scope = base
+                    for other, bits in filters.items():
+                        if other != facet:
+                            scope &= bits
+                    counts = {}
+                    if scope:
+                        for value, bits in gen.facets[facet].items():
+                            n = (scope & bits).bit_count()
+                            if n:
+                                counts[value] = n
+                    facets[facet] = counts
+            wanted = request.offset + request.limit
+            if not total or request.offset >= total:
+                docnums: list[int] = []
+            elif request.sort == "relevance" and not request.query.is_empty:
+                docnums = self._ranked(searcher, gen, request.query, final, total, wanted)
+            else:
+                sort = request.sort if request.sort != "relevance" else "date_desc"
+                rank = gen.order(searcher, sort)
+                docnums = heapq.nsmallest(wanted, bits_to_ids(final, gen.size), key=rank.__getitem__)
+            docnums = docnums[request.offset : wanted]
+            ids = tuple(int(searcher.stored_fields(d)["rid"]) for d in docnums)
+        except IndexUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged segment surfaces on first read
+            self._forget()
+            logger.warning("search index read failed: %s", repr(exc))
+            _close_files_of(exc)
+            raise IndexUnavailable("corrupt") from None
+        return BackendResult(record_ids=ids, total=total, facets=facets)
+
+    def _ranked(self, searcher, gen: Generation, query: ParsedQuery, final: int, total: int, wanted: int):
+        q = weighted_query(query)
+        # Hand Whoosh whichever of the allowed set or its complement is smaller.
+        hidden = gen.live & ~final
+        if hidden.bit_count() < total:
+            results = searcher.search(q, limit=wanted, mask=set(bits_to_ids(hidden, gen.size)))
+        else:
+            results = searcher.search(q, limit=wanted, filter=set(bits_to_ids(final, gen.size)))
+        found = [hit.docnum for hit in results]
+        if len(found) < min(wanted, total):
+            # all_f is the union of the weighted fields, so this only happens when a prefix expanded to
+            # more words than the scored query holds: rank the rest by title after the scored hits.
+            seen = set(found)
+            rank = gen.order(searcher, "title")
+            rest = [d for d in bits_to_ids(final, gen.size) if d not in seen]
+            found += heapq.nsmallest(wanted - len(found), rest, key=rank.__getitem__)
+        return found
+
+    def count(self, query: ParsedQuery, viewer: Viewer) -> int:
+        searcher, gen = self._searcher()
+        return (self._matched(searcher, gen, query) & gen.visible(searcher.reader(), viewer)).bit_count()
+
+    def similar_words(self, folded_word: str, limit: int = 5) -> list[str]:
+        searcher, _ = self._searcher()
+        reader = searcher.reader()
+        candidates = [w for w in reader.corrector("all_f").suggest(folded_word, limit=50, maxdist=2)]
+        ranked = sorted(
+            (w for w in candidates if w != folded_word),
+            key=lambda w: (edit_distance(w, folded_word), -reader.doc_frequency("all_f", w), w),
+        )
+        return ranked[:limit]
+
+    def complete_titles(self, prefix: ParsedQuery, viewer: Viewer, limit: int = 8) -> list[int]:
+        if prefix.is_empty:
+            return []
+        searcher, gen = self._searcher()
+        bits = self._matched(searcher, gen, prefix, field="title_f") & gen.visible(searcher.reader(), viewer)
+        rank = gen.order(searcher, "title")
+        docnums = heapq.nsmallest(limit, bits_to_ids(bits, gen.size), key=rank.__getitem__)
+        return [int(searcher.stored_fields(d)["rid"]) for d in docnums]
+
+
+def weighted_query(query: ParsedQuery) -> wq.Query:
+    """The scored query: every word in some field (weighted), exact-accent and phrase bonuses."""
+    last = len(query.words) - 1
+    clauses = []
+    for i, word in enumerate(query.words):
+        prefix = query.prefix_last and i == last
+        clauses.append(_word_clause(word, prefix))
+    q: wq.Query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
+    if len(query.words) > 1:
+        folded = [w.folded for w in query.words]
+        phrases = [wq.Phrase(field, folded, boost=w) for field, w in PHRASE_WEIGHTS.items()]
+        # A document holding the phrase holds every word, so the union matches exactly what q matches.
+        # (Not AndMaybe: with a result limit, Whoosh then drops the optional part and misranks hits.)
+        q = wq.Or([q, *phrases])
+    return q
+
+
+def _word_clause(word: QueryWord, prefix: bool) -> wq.Query:
+    make = wq.Prefix if prefix else wq.Term
+    parts = [make(field, word.folded, boost=weight) for field, weight in FIELD_WEIGHTS.items()]
+    if word.has_diacritics and not prefix:
+        parts.append(wq.Term("exact", word.exact, boost=EXACT_WEIGHT))
+    return wq.Or(parts)
