@@ -81,10 +81,9 @@ def list_public_records(page: int, per_page: int) -> tuple[list[HeritageRecord],
     return list(rows), total or 0
 
 
-def get_public_record(public_id: str) -> HeritageRecord | None:
-    """A record a visitor may see, by public identifier (None otherwise)."""
-    stmt = _eager(public_records().where(HeritageRecord.public_id == public_id))
-    return db.session.scalar(stmt)
+def get_record(public_id: str) -> HeritageRecord | None:
+    """Any record by public identifier, with everything a page shows (check access before showing it)."""
+    return db.session.scalar(_eager(select(HeritageRecord).where(HeritageRecord.public_id == public_id)))
 
 
 def public_records_in_current_province(province: Place) -> list[HeritageRecord]:

@@ -16,6 +16,7 @@ from flask import (
 )
 from sqlalchemy import func, select
 
+from archive.core.access import can_view_record
 from archive.core.extensions import db
 from archive.records import services
 from archive.records.csv_import import export_csv
@@ -59,14 +60,14 @@ def index():
 
 
 def _load(public_id: str) -> HeritageRecord:
-    record = services.get_public_record(public_id)
+    """The record if this person may see it (a draft by its creator, a restricted record by those the
+    access rule allows: search links to them); 410 for a withdrawn record, 404 otherwise, so that a
+    visitor never learns that a hidden record exists."""
+    record = services.get_record(public_id)
     if record is None:
-        if (
-            db.session.scalar(select(HeritageRecord.status).where(HeritageRecord.public_id == public_id))
-            == "withdrawn"
-        ):
-            abort(410)
         abort(404)
+    if not can_view_record(record):
+        abort(410 if record.status == "withdrawn" else 404)
     return record
 
 

@@ -111,3 +111,19 @@ def test_media_of_public_records_are_served_with_ranges(client, db):
     with client.get(f"/media/{media.public_id}/file", headers={"Range": "bytes=0-99"}) as part:
         assert part.status_code == 206 and len(part.data) == 100
     assert client.get("/media/m0000000000/file").status_code == 404
+
+
+def test_record_pages_follow_the_access_rule(client, make_record, make_user):
+    """Search links signed-in people to the records they may see; visitors never learn they exist."""
+    owner = make_user("contributor")
+    draft = make_record(created_by=owner, status="draft", title="Bản nháp riêng")
+    private = make_record(created_by=owner, access_level="private", title="Bản ghi riêng")
+    withdrawn = make_record(created_by=owner, status="withdrawn", title="Bản ghi đã rút")
+    for record in (draft, private):
+        assert client.get(f"/records/{record.public_id}/{record.slug}").status_code == 404
+    assert client.get(f"/records/{withdrawn.public_id}/{withdrawn.slug}").status_code == 410
+    client.post("/login", data={"email": owner.email, "password": "correct horse battery"})
+    for record in (draft, private):
+        page = client.get(f"/records/{record.public_id}/{record.slug}")
+        assert page.status_code == 200 and record.slug in page.get_data(as_text=True)
+    assert client.get(f"/records/{withdrawn.public_id}/{withdrawn.slug}").status_code == 410
