@@ -10,7 +10,7 @@ import html
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from metadata.text import fold, words
+from metadata.text import fold, fold_word, words
 
 Segment = tuple[str, bool]
 
@@ -31,6 +31,7 @@ def snippet(
     """The window of about *size* words, over *texts* taken in order, that holds the most distinct query
     words (then the most matches, then the earliest). Without any match: the start of the first text."""
     matches = _matcher(query_folded, prefix_last)
+    wanted = len(set(query_folded)) or 1
     best: tuple[tuple[int, int, int], str, list[tuple[int, int, bool]]] | None = None
     first_text = None
     for position, raw in enumerate(texts):
@@ -39,7 +40,10 @@ def snippet(
             continue
         if first_text is None:
             first_text = text
-        tokens = [(s, e, fold(w)) for s, e, w in words(text)]
+        folded_text = fold(text)
+        if not any(q in folded_text for q in query_folded):
+            continue  # cheap test on the whole text before splitting it into words
+        tokens = [(s, e, fold_word(w)) for s, e, w in words(text)]
         if not tokens:
             continue
         flags = [matches(f) for _, _, f in tokens]
@@ -52,6 +56,8 @@ def snippet(
             score = (len(distinct), sum(flags[i] for i in window), -position)
             if best is None or score > best[0]:
                 best = (score, text, [(tokens[i][0], tokens[i][1], flags[i]) for i in window])
+        if best is not None and best[0][0] >= wanted:
+            break  # a window already shows every query word: later texts cannot do better
     if best is None:
         if first_text is None:
             return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -9,11 +10,41 @@ _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
 
 
+def _fold_slow(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+
+
+def _fold_table() -> dict[int, str | None]:
+    """Every character whose fold differs from itself -> its folded form (combining marks -> deleted), so
+    that folding is one str.translate in C. Built from _fold_slow, so both always agree."""
+    table: dict[int, str | None] = {}
+    for cp in range(0x00C0, 0x20000):
+        ch = chr(cp)
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        if unicodedata.category(ch) == "Mn":
+            table[cp] = None
+        elif unicodedata.decomposition(ch) or ch in "đĐ":
+            folded = _fold_slow(ch)
+            if folded != ch:
+                table[cp] = folded
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+
+
 def fold(text: str) -> str:
     """Lowercase, strip diacritics and tones, map đ to d, collapse spaces: 'Bắc Kạn' -> 'bac kan'."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return _SPACES.sub(" ", text).strip().lower()
+    folded = text.translate(_FOLD_TABLE)
+    return _SPACES.sub(" ", folded).strip().lower()
+
+
+@functools.lru_cache(maxsize=200_000)
+def fold_word(word: str) -> str:
+    """:func:`fold` of one word, remembered (search folds the same syllables again and again)."""
+    return fold(word)
 
 
 def name_key(text: str) -> str:

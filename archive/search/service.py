@@ -267,7 +267,14 @@ def _hits(record_ids: Iterable[int], query: ParsedQuery) -> list[Hit]:
     ids = list(record_ids)
     if not ids:
         return []
-    records = {r.id: r for r in db.session.scalars(_record_query().where(HeritageRecord.id.in_(ids)))}
+    stmt = select(HeritageRecord).options(
+        selectinload(HeritageRecord.texts),
+        selectinload(HeritageRecord.ethnic_groups),
+        selectinload(HeritageRecord.places).selectinload(Place.parent),
+        selectinload(HeritageRecord.dates),
+        selectinload(HeritageRecord.media).selectinload(MediaFile.derivatives),
+    )
+    records = {r.id: r for r in db.session.scalars(stmt.where(HeritageRecord.id.in_(ids)))}
     lang = current_language()
     folded = [w.folded for w in query.words]
     hits = []

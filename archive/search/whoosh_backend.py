@@ -9,14 +9,16 @@ Whoosh scores with BM25F over weighted, folded fields. Everything that must be c
 matches, not only the top hits (the access filter, facet filters, facet counts, totals, sorting by
 date or title), is done with bitmaps (Python ints, one bit per document number): the document set of
 each facet value and access class is read once per index generation, the set of each query word from
-one posting list of the ``all_f`` field, and counting is ``(a & b).bit_count()``.
+the union of its posting lists in the text fields, and counting is ``(a & b).bit_count()``.
 """
 
 from __future__ import annotations
 
 import heapq
 import io
+import itertools
 import logging
+import math
 import os
 import shutil
 import threading
@@ -43,22 +45,32 @@ from archive.search.base import (
     SearchRequest,
     Viewer,
 )
-from metadata.text import edit_distance, fold
+from metadata.text import edit_distance, fold_word
 
 logger = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 #: Query-time weights of the folded text fields (titles > names > subjects > body > media text).
 FIELD_WEIGHTS = {"title_f": 8.0, "names_f": 4.0, "subjects_f": 2.5, "body_f": 1.0, "media_f": 0.4}
+#: The folded text fields: a query word matches when it is in any of them.
+TEXT_FIELDS = tuple(FIELD_WEIGHTS)
 #: Weight of an exact (diacritics as typed) match of a query word that carries diacritics: above any
 #: field weight, because in Vietnamese the marks make another word (mà 'but', ma 'ghost', má 'mother').
 EXACT_WEIGHT = 40.0
 #: Phrase bonus weights per field.
-PHRASE_WEIGHTS = {"title_f": 6.0, "names_f": 3.0, "body_f": 1.5}
+PHRASE_WEIGHTS = {"title_f": 6.0, "names_f": 3.0}
 #: The most index words one prefix expands to.
 MAX_PREFIX_TERMS = 300
+#: Result sets larger than this are ranked by field classes (see WhooshBackend._tiered), queries of at
+#: most this many words; smaller sets and longer queries are scored by Whoosh (BM25F).
+TIERED_ABOVE = 300
+MAX_TIERED_WORDS = 4
 #: Word bitmaps kept per index generation (posting lists read again otherwise).
 WORD_CACHE_SIZE = 1024
+
+
+#: Folding the same syllable again and again is most of the analysis time: the folded forms are remembered.
+_fold = fold_word
 
 
 class FoldFilter(Filter):
@@ -66,8 +78,18 @@ class FoldFilter(Filter):
 
     def __call__(self, tokens):
         for token in tokens:
-            token.text = fold(token.text)
+            token.text = _fold(token.text)
             yield token
+
+
+class AccentedOnlyFilter(Filter):
+    """Keep only the tokens whose folded form differs (words typed with diacritics): the exact field
+    exists to rank exact matches of accented query words, so other words need not be stored twice."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            if _fold(token.text) != token.text:
+                yield token
 
 
 def _folded_analyzer():
@@ -75,7 +97,7 @@ def _folded_analyzer():
 
 
 def _exact_analyzer():
-    return RegexTokenizer(r"\w+") | LowercaseFilter()
+    return RegexTokenizer(r"\w+") | LowercaseFilter() | AccentedOnlyFilter()
 
 
 def make_schema() -> Schema:
@@ -85,11 +107,10 @@ def make_schema() -> Schema:
         "title_f": TEXT(analyzer=folded, phrase=True),
         "names_f": TEXT(analyzer=folded, phrase=True),
         "subjects_f": TEXT(analyzer=folded, phrase=False),
-        "body_f": TEXT(analyzer=folded, phrase=True),
+        "body_f": TEXT(analyzer=folded, phrase=False),
         "media_f": TEXT(analyzer=folded, phrase=False),
-        # Every text value, folded, without frequencies: one posting list per word to find all matches.
-        "all_f": TEXT(analyzer=folded, phrase=False),
-        # Every text value as written (lower case), for the bonus of exact matches of accented words.
+        # The words with diacritics of every text value, as written (lower case), for the bonus of exact
+        # matches of accented query words.
         "exact": TEXT(analyzer=_exact_analyzer(), phrase=False),
         "status": ID(),
         "level": ID(),
@@ -114,7 +135,6 @@ def _fields(doc: SearchDocument) -> dict:
         "subjects_f": join(doc.subjects),
         "body_f": join(doc.body),
         "media_f": join(doc.media_text),
-        "all_f": join(every),
         "exact": join(every),
         "status": doc.status,
         "level": doc.access_level,
@@ -184,20 +204,22 @@ class Generation:
             return 0
         return ids_to_bits(reader.postings(field, term).all_ids(), self.size) & self.live
 
-    def word_bits(self, reader, field: str, word: str, prefix: bool) -> int:
-        key = (field, word + ("*" if prefix else ""))
+    def word_bits(self, reader, fields: tuple[str, ...], word: str, prefix: bool) -> int:
+        """Documents holding *word* (or a word it is a prefix of) in any of *fields*."""
+        key = (fields, word + ("*" if prefix else ""))
         with self._lock:
             if key in self._words:
                 self._words.move_to_end(key)
                 return self._words[key]
-        if prefix:
-            bits = 0
-            for n, term in enumerate(reader.expand_prefix(field, word)):
-                if n >= MAX_PREFIX_TERMS:
-                    break
-                bits |= self._term_bits(reader, field, _text(term))
-        else:
-            bits = self._term_bits(reader, field, word)
+        bits = 0
+        for field in fields:
+            if prefix:
+                for n, term in enumerate(reader.expand_prefix(field, word)):
+                    if n >= MAX_PREFIX_TERMS:
+                        break
+                    bits |= self._term_bits(reader, field, _text(term))
+            else:
+                bits |= self._term_bits(reader, field, word)
         with self._lock:
             self._words[key] = bits
             while len(self._words) > WORD_CACHE_SIZE:
@@ -223,6 +245,18 @@ class Generation:
         with self._lock:
             self._owners[user_id] = bits
         return bits
+
+    def title_lengths(self, reader) -> list[int]:
+        """Number of title words of every document (read once per generation)."""
+        with self._lock:
+            if "title_len" in self._orders:
+                return self._orders["title_len"]
+        lengths = [0] * self.size
+        for docnum in reader.all_doc_ids():
+            lengths[docnum] = reader.doc_field_length(docnum, "title_f", 0)
+        with self._lock:
+            self._orders["title_len"] = lengths
+        return lengths
 
     def order(self, searcher, sort: str) -> list[int]:
         """rank[docnum] for a sort order (lower comes first)."""
@@ -415,14 +449,16 @@ class WhooshBackend:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _matched(self, searcher, gen: Generation, query: ParsedQuery, field: str = "all_f") -> int:
+    def _matched(
+        self, searcher, gen: Generation, query: ParsedQuery, fields: tuple[str, ...] = TEXT_FIELDS
+    ) -> int:
         if query.is_empty:
             return gen.live
         reader = searcher.reader()
         bits = gen.live
         last = len(query.words) - 1
         for i, word in enumerate(query.words):
-            bits &= gen.word_bits(reader, field, word.folded, prefix=query.prefix_last and i == last)
+            bits &= gen.word_bits(reader, fields, word.folded, prefix=query.prefix_last and i == last)
             if not bits:
                 break
         return bits
@@ -482,6 +518,52 @@ class WhooshBackend:
         return BackendResult(record_ids=ids, total=total, facets=facets)
 
     def _ranked(self, searcher, gen: Generation, query: ParsedQuery, final: int, total: int, wanted: int):
+        if len(query.words) <= MAX_TIERED_WORDS and not query.prefix_last and total > TIERED_ABOVE:
+            return self._tiered(searcher, gen, query, final, wanted)
+        return self._scored(searcher, gen, query, final, total, wanted)
+
+    def _tiered(self, searcher, gen: Generation, query: ParsedQuery, final: int, wanted: int) -> list[int]:
+        """Rank a large result set without scoring every match in Python.
+
+        Each document gets, per query word, the weight of the best field holding the word (plus the
+        exact-accent weight), times the word's inverse document frequency: BM25F without term frequencies.
+        Documents with the same sum form a class; classes are bitmaps, combined best first until the page
+        is full. Within a class, shorter titles come first (the length norm of BM25), then index order."""
+        reader = searcher.reader()
+        per_word = []
+        for word in query.words:
+            df = gen.word_bits(reader, TEXT_FIELDS, word.folded, False).bit_count()
+            idf = math.log(1 + (gen.count - df + 0.5) / (df + 0.5))
+            parts, covered = [], 0
+            for field, weight in FIELD_WEIGHTS.items():
+                bits = gen.word_bits(reader, (field,), word.folded, False) & ~covered & final
+                covered |= bits
+                if bits:
+                    parts.append((weight, bits))
+            if word.has_diacritics:
+                exact = gen.word_bits(reader, ("exact",), word.exact, False)
+                split = [(w + EXACT_WEIGHT, b & exact) for w, b in parts]
+                parts = [(w, b) for w, b in split + [(w, b & ~exact) for w, b in parts] if b]
+            per_word.append([(idf * w, b) for w, b in parts])
+        combos = sorted(itertools.product(*per_word), key=lambda c: -sum(w for w, _ in c))
+        lengths = gen.title_lengths(reader)
+        found: list[int] = []
+        for combo in combos:
+            bits = final
+            for _w, part in combo:
+                bits &= part
+                if not bits:
+                    break
+            if bits:
+                ids = bits_to_ids(bits, gen.size)
+                need = wanted - len(found)
+                found += heapq.nsmallest(need, ids, key=lambda d: (lengths[d], d))
+                if len(found) >= wanted:
+                    break
+        return found
+
+    def _scored(self, searcher, gen: Generation, query: ParsedQuery, final: int, total: int, wanted: int):
+        """Rank with Whoosh's BM25F over every match (small result sets, long or prefix queries)."""
         q = weighted_query(query)
         # Hand Whoosh whichever of the allowed set or its complement is smaller.
         hidden = gen.live & ~final
@@ -491,8 +573,8 @@ class WhooshBackend:
             results = searcher.search(q, limit=wanted, filter=set(bits_to_ids(final, gen.size)))
         found = [hit.docnum for hit in results]
         if len(found) < min(wanted, total):
-            # all_f is the union of the weighted fields, so this only happens when a prefix expanded to
-            # more words than the scored query holds: rank the rest by title after the scored hits.
+            # The matched set is the union of the scored fields, so this only happens when a prefix
+            # expanded to more words than the scored query holds: rank the rest by title after them.
             seen = set(found)
             rank = gen.order(searcher, "title")
             rest = [d for d in bits_to_ids(final, gen.size) if d not in seen]
@@ -506,18 +588,22 @@ class WhooshBackend:
     def similar_words(self, folded_word: str, limit: int = 5) -> list[str]:
         searcher, _ = self._searcher()
         reader = searcher.reader()
-        candidates = [w for w in reader.corrector("all_f").suggest(folded_word, limit=50, maxdist=2)]
-        ranked = sorted(
-            (w for w in candidates if w != folded_word),
-            key=lambda w: (edit_distance(w, folded_word), -reader.doc_frequency("all_f", w), w),
-        )
+        candidates: set[str] = set()
+        for field in TEXT_FIELDS:
+            candidates.update(reader.corrector(field).suggest(folded_word, limit=20, maxdist=2))
+        candidates.discard(folded_word)
+
+        def frequency(word: str) -> int:
+            return sum(reader.doc_frequency(field, word) for field in TEXT_FIELDS)
+
+        ranked = sorted(candidates, key=lambda w: (edit_distance(w, folded_word), -frequency(w), w))
         return ranked[:limit]
 
     def complete_titles(self, prefix: ParsedQuery, viewer: Viewer, limit: int = 8) -> list[int]:
         if prefix.is_empty:
             return []
         searcher, gen = self._searcher()
-        bits = self._matched(searcher, gen, prefix, field="title_f") & gen.visible(searcher.reader(), viewer)
+        bits = self._matched(searcher, gen, prefix, ("title_f",)) & gen.visible(searcher.reader(), viewer)
         rank = gen.order(searcher, "title")
         docnums = heapq.nsmallest(limit, bits_to_ids(bits, gen.size), key=rank.__getitem__)
         return [int(searcher.stored_fields(d)["rid"]) for d in docnums]
