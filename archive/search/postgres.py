@@ -170,8 +170,13 @@ def _lexeme(word: str) -> str:
     return f"'{word}'"
 
 
-def _positions_text(positions: dict[str, list[int]]) -> str:
-    """tsvector text of lexemes with positions, within PostgreSQL's limits."""
+def _positions_text(positions: dict[str, list[int]], tokens: int, last: int) -> str:
+    """tsvector text of lexemes with positions (*tokens* words, the *last* position), within
+    PostgreSQL's limits."""
+    if tokens <= MAX_POSITIONS and last <= MAX_POSITION and len(positions) <= MAX_LEXEMES:
+        words = "".join(positions)
+        if "'" not in words and "\\" not in words:  # never in \w+ words; quoted below if ever
+            return " ".join([f"'{word}':{','.join(map(str, found))}" for word, found in positions.items()])
     parts = []
     for word, found in islice(positions.items(), MAX_LEXEMES):
         if len(found) > MAX_POSITIONS or found[-1] > MAX_POSITION:
@@ -184,11 +189,12 @@ class _Field:
     """The folded words of one field with their positions (a gap between two values, so that no phrase
     spans them), and the words carrying diacritics as written."""
 
-    __slots__ = ("positions", "exact")
+    __slots__ = ("positions", "exact", "tokens", "last")
 
     def __init__(self, values: Iterable[str]) -> None:
         self.positions: dict[str, list[int]] = {}
         self.exact: set[str] = set()
+        self.tokens = 0
         position = 1
         for value in values:
             tokens = _tokens(value)
@@ -202,9 +208,11 @@ class _Field:
             for at, word in enumerate(folded, start):
                 add(word, []).append(at)
             position = start + len(folded)  # leaves a gap before the next value
+            self.tokens += len(folded)
+        self.last = position
 
     def text(self) -> str:
-        return _positions_text(self.positions)
+        return _positions_text(self.positions, self.tokens, self.last)
 
 
 def _row(doc: SearchDocument) -> tuple[dict, set[str]]:
@@ -361,11 +369,10 @@ _UPSERT = text(
     " ON CONFLICT (record_id) DO UPDATE SET "
     + ", ".join(f"{column} = EXCLUDED.{column}" for column in _COLUMNS.split(", ")[1:])
 )
+#: The distinct folded words of a document d, and its facet keys with '' (every document counts once).
 _WORDS_OF = "unnest(tsvector_to_array(d.head_fts || d.body_fts))"
-_IDS = "CAST(:ids AS integer[])"
-
-
 _FACET_COUNTS_OF = "unnest(array_append(d.facets, ''))"
+_IDS = "CAST(:ids AS integer[])"
 
 
 class _Tally:
@@ -474,19 +481,15 @@ class PostgresBackend:
     # --- state ----------------------------------------------------------------------------------
 
     def is_available(self) -> bool:
+        statement = text(
+            "SELECT to_regclass('search_document') IS NOT NULL AND to_regclass('search_word') IS NOT NULL"
+            " AND to_regclass('search_facet_count') IS NOT NULL"
+            " AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')"
+        )
         try:
-            session = self._session()
+            return bool(self._read(statement, {})[0][0])
         except IndexUnavailable:
             return False
-        return bool(
-            session.execute(
-                text(
-                    "SELECT to_regclass('search_document') IS NOT NULL"
-                    " AND to_regclass('search_word') IS NOT NULL"
-                    " AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')"
-                )
-            ).scalar()
-        )
 
     def document_count(self) -> int:
         return self._read(text("SELECT count(*) FROM search_document"), {})[0][0]
