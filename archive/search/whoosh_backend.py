@@ -5,11 +5,15 @@ rebuild writes a new directory and then replaces CURRENT atomically, so searches
 the old index until the new one is complete. Only the single index writer (the ``search.sync`` and
 ``search.rebuild`` jobs, serialised by a queue lock) ever writes.
 
-Whoosh scores with BM25F over weighted, folded fields. Everything that must be computed over *all*
-matches, not only the top hits (the access filter, facet filters, facet counts, totals, sorting by
-date or title), is done with bitmaps (Python ints, one bit per document number): the document set of
-each facet value and access class is read once per index generation, the set of each query word from
-the union of its posting lists in the text fields, and counting is ``(a & b).bit_count()``.
+Whoosh holds the inverted index (weighted, folded fields), the lexicon for "did you mean" and the
+columns for sorting. Everything that must be computed over *all* matches (the access filter, facet
+filters, facet counts, totals, sorting, ranking) is done with bitmaps (Python ints, one bit per document
+number): the document set of each facet value and access class is read once per index generation, the
+set of each query word is the union of its posting lists in the text fields, and counting is
+``(a & b).bit_count()``. Ranking is BM25F without term frequencies: per query word, the weight of the
+best field holding it (and of an exact accented match), times the word's inverse document frequency,
+computed on those bitmaps class by class (see ``WhooshBackend._tiered``); scoring every match through
+Whoosh's matchers in Python was 10-50 times slower on broad queries (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -29,18 +33,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from whoosh import index as windex
-from whoosh import query as wq
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.structfile import StructFile
-from whoosh.scoring import BM25F
 
 from archive.search.base import (
     FACETS,
     BackendResult,
     IndexUnavailable,
     ParsedQuery,
-    QueryWord,
     SearchDocument,
     SearchRequest,
     Viewer,
@@ -57,14 +58,11 @@ TEXT_FIELDS = tuple(FIELD_WEIGHTS)
 #: Weight of an exact (diacritics as typed) match of a query word that carries diacritics: above any
 #: field weight, because in Vietnamese the marks make another word (mà 'but', ma 'ghost', má 'mother').
 EXACT_WEIGHT = 40.0
-#: Phrase bonus weights per field.
-PHRASE_WEIGHTS = {"title_f": 6.0, "names_f": 3.0}
 #: The most index words one prefix expands to.
 MAX_PREFIX_TERMS = 300
-#: Result sets larger than this are ranked by field classes (see WhooshBackend._tiered), queries of at
-#: most this many words; smaller sets and longer queries are scored by Whoosh (BM25F).
-TIERED_ABOVE = 300
-MAX_TIERED_WORDS = 4
+#: Queries of at most this many words are ranked by enumerating their classes (WhooshBackend._tiered);
+#: longer ones by scoring each match.
+MAX_CLASS_WORDS = 4
 #: Word bitmaps kept per index generation (posting lists read again otherwise).
 WORD_CACHE_SIZE = 1024
 
@@ -104,8 +102,8 @@ def make_schema() -> Schema:
     folded = _folded_analyzer()
     fields = {
         "rid": ID(stored=True, unique=True),
-        "title_f": TEXT(analyzer=folded, phrase=True),
-        "names_f": TEXT(analyzer=folded, phrase=True),
+        "title_f": TEXT(analyzer=folded, phrase=False),
+        "names_f": TEXT(analyzer=folded, phrase=False),
         "subjects_f": TEXT(analyzer=folded, phrase=False),
         "body_f": TEXT(analyzer=folded, phrase=False),
         "media_f": TEXT(analyzer=folded, phrase=False),
@@ -350,7 +348,7 @@ class WhooshBackend:
                 # readers make later update_document() calls in this process miss their deletions.
                 if cached is not None:
                     cached[1].close()
-                searcher = self._open().searcher(weighting=BM25F())
+                searcher = self._open().searcher()
             if not hasattr(self._local, "searchers"):
                 self._local.searchers = {}
             self._local.searchers[str(self.root)] = (path, searcher)
@@ -518,12 +516,10 @@ class WhooshBackend:
         return BackendResult(record_ids=ids, total=total, facets=facets)
 
     def _ranked(self, searcher, gen: Generation, query: ParsedQuery, final: int, total: int, wanted: int):
-        if len(query.words) <= MAX_TIERED_WORDS and not query.prefix_last and total > TIERED_ABOVE:
-            return self._tiered(searcher, gen, query, final, wanted)
-        return self._scored(searcher, gen, query, final, total, wanted)
+        return self._tiered(searcher, gen, query, final, wanted)
 
     def _tiered(self, searcher, gen: Generation, query: ParsedQuery, final: int, wanted: int) -> list[int]:
-        """Rank a large result set without scoring every match in Python.
+        """Rank the matches without scoring each one in Whoosh (too slow in Python on large sets).
 
         Each document gets, per query word, the weight of the best field holding the word (plus the
         exact-accent weight), times the word's inverse document frequency: BM25F without term frequencies.
@@ -545,8 +541,18 @@ class WhooshBackend:
                 split = [(w + EXACT_WEIGHT, b & exact) for w, b in parts]
                 parts = [(w, b) for w, b in split + [(w, b & ~exact) for w, b in parts] if b]
             per_word.append([(idf * w, b) for w, b in parts])
-        combos = sorted(itertools.product(*per_word), key=lambda c: -sum(w for w, _ in c))
         lengths = gen.title_lengths(reader)
+        if len(per_word) > MAX_CLASS_WORDS:
+            # Too many words to enumerate their classes: score each match (the set is small, as every
+            # word must match) with the same weights, through sets of document numbers.
+            sets = [[(w, set(bits_to_ids(b, gen.size))) for w, b in parts] for parts in per_word]
+
+            def score(d: int) -> float:
+                return sum(next((w for w, members in parts if d in members), 0.0) for parts in sets)
+
+            ids = bits_to_ids(final, gen.size)
+            return heapq.nsmallest(wanted, ids, key=lambda d: (-score(d), lengths[d], d))
+        combos = sorted(itertools.product(*per_word), key=lambda c: -sum(w for w, _ in c))
         found: list[int] = []
         for combo in combos:
             bits = final
@@ -560,25 +566,6 @@ class WhooshBackend:
                 found += heapq.nsmallest(need, ids, key=lambda d: (lengths[d], d))
                 if len(found) >= wanted:
                     break
-        return found
-
-    def _scored(self, searcher, gen: Generation, query: ParsedQuery, final: int, total: int, wanted: int):
-        """Rank with Whoosh's BM25F over every match (small result sets, long or prefix queries)."""
-        q = weighted_query(query)
-        # Hand Whoosh whichever of the allowed set or its complement is smaller.
-        hidden = gen.live & ~final
-        if hidden.bit_count() < total:
-            results = searcher.search(q, limit=wanted, mask=set(bits_to_ids(hidden, gen.size)))
-        else:
-            results = searcher.search(q, limit=wanted, filter=set(bits_to_ids(final, gen.size)))
-        found = [hit.docnum for hit in results]
-        if len(found) < min(wanted, total):
-            # The matched set is the union of the scored fields, so this only happens when a prefix
-            # expanded to more words than the scored query holds: rank the rest by title after them.
-            seen = set(found)
-            rank = gen.order(searcher, "title")
-            rest = [d for d in bits_to_ids(final, gen.size) if d not in seen]
-            found += heapq.nsmallest(wanted - len(found), rest, key=rank.__getitem__)
         return found
 
     def count(self, query: ParsedQuery, viewer: Viewer) -> int:
@@ -607,28 +594,3 @@ class WhooshBackend:
         rank = gen.order(searcher, "title")
         docnums = heapq.nsmallest(limit, bits_to_ids(bits, gen.size), key=rank.__getitem__)
         return [int(searcher.stored_fields(d)["rid"]) for d in docnums]
-
-
-def weighted_query(query: ParsedQuery) -> wq.Query:
-    """The scored query: every word in some field (weighted), exact-accent and phrase bonuses."""
-    last = len(query.words) - 1
-    clauses = []
-    for i, word in enumerate(query.words):
-        prefix = query.prefix_last and i == last
-        clauses.append(_word_clause(word, prefix))
-    q: wq.Query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
-    if len(query.words) > 1:
-        folded = [w.folded for w in query.words]
-        phrases = [wq.Phrase(field, folded, boost=w) for field, w in PHRASE_WEIGHTS.items()]
-        # A document holding the phrase holds every word, so the union matches exactly what q matches.
-        # (Not AndMaybe: with a result limit, Whoosh then drops the optional part and misranks hits.)
-        q = wq.Or([q, *phrases])
-    return q
-
-
-def _word_clause(word: QueryWord, prefix: bool) -> wq.Query:
-    make = wq.Prefix if prefix else wq.Term
-    parts = [make(field, word.folded, boost=weight) for field, weight in FIELD_WEIGHTS.items()]
-    if word.has_diacritics and not prefix:
-        parts.append(wq.Term("exact", word.exact, boost=EXACT_WEIGHT))
-    return wq.Or(parts)

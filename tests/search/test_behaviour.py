@@ -20,22 +20,14 @@ from metadata.csv_records import DocDate
 from metadata.languages import LangString
 from tests.conftest import ON_POSTGRES, use_search_backend
 
-#: "whoosh-classes" is Whoosh ranking every result set by field classes, as it does for large ones
-#: (WhooshBackend._tiered); plain "whoosh" scores the demo's small result sets with BM25F.
-BACKENDS = ["whoosh", "whoosh-classes"] + (["postgresql"] if ON_POSTGRES else [])
+BACKENDS = ["whoosh", "postgresql"] if ON_POSTGRES else ["whoosh"]
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request, app, db, monkeypatch):
+def backend(request, app, db):
     """Run the test with this search backend."""
-    from archive.search import whoosh_backend
-
-    name = request.param
-    if name == "whoosh-classes":
-        monkeypatch.setattr(whoosh_backend, "TIERED_ABOVE", 0)
-        name = "whoosh"
-    with use_search_backend(app, name):
-        yield name
+    with use_search_backend(app, request.param):
+        yield request.param
 
 
 @pytest.fixture
