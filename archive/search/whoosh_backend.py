@@ -62,7 +62,7 @@ EXACT_WEIGHT = 40.0
 MAX_PREFIX_TERMS = 300
 #: Queries of at most this many words are ranked by enumerating their classes (WhooshBackend._tiered);
 #: longer ones by scoring each match.
-MAX_CLASS_WORDS = 4
+MAX_CLASS_WORDS = 3
 #: Word bitmaps kept per index generation (posting lists read again otherwise).
 WORD_CACHE_SIZE = 1024
 
@@ -184,16 +184,24 @@ class Generation:
         self.count = reader.doc_count()
         self._lock = threading.Lock()
         self._words: OrderedDict[tuple[str, str], int] = OrderedDict()
-        self.facets: dict[str, dict[str, int]] = {}
-        for facet in FACETS:
-            field = f"f_{facet}"
-            values = {}
-            for term in _lexicon(reader, field):
-                values[term] = ids_to_bits(reader.postings(field, term).all_ids(), self.size) & self.live
-            self.facets[facet] = values
-        self.published = self._term_bits(reader, "status", "published")
+        # Facet and access bitmaps are read per segment and cached by segment: after an update only the
+        # new, small segment is read (an index change must be searchable within a second or two).
+        merged: dict[tuple[str, str], int] = {}
+        leaves = [(reader, 0)] if reader.is_atomic() else list(reader.leaf_readers())
+        for leaf, offset in leaves:
+            for key, bits in _segment_bits(leaf).items():
+                merged[key] = merged.get(key, 0) | (bits << offset)
+        self.facets: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+        for (field, term), bits in merged.items():
+            if field.startswith("f_"):
+                self.facets[field[2:]][term] = bits & self.live
+        self.published = merged.get(("status", "published"), 0) & self.live
         self.unpublished = self.live & ~self.published
-        self.levels = {lvl: self._term_bits(reader, "level", lvl) for lvl in _lexicon(reader, "level")}
+        self.levels = {term: bits & self.live for (field, term), bits in merged.items() if field == "level"}
+        lengths: list[int] = []
+        for leaf, _offset in leaves:
+            lengths.extend(_segment_title_lengths(leaf))
+        self._title_lengths = lengths
         self._owners: dict[int, int] = {}
         self._orders: dict[str, list[int]] = {}
 
@@ -245,16 +253,8 @@ class Generation:
         return bits
 
     def title_lengths(self, reader) -> list[int]:
-        """Number of title words of every document (read once per generation)."""
-        with self._lock:
-            if "title_len" in self._orders:
-                return self._orders["title_len"]
-        lengths = [0] * self.size
-        for docnum in reader.all_doc_ids():
-            lengths[docnum] = reader.doc_field_length(docnum, "title_f", 0)
-        with self._lock:
-            self._orders["title_len"] = lengths
-        return lengths
+        """Number of title words of every document."""
+        return self._title_lengths
 
     def order(self, searcher, sort: str) -> list[int]:
         """rank[docnum] for a sort order (lower comes first)."""
@@ -276,6 +276,44 @@ class Generation:
         with self._lock:
             self._orders[sort] = rank
         return rank
+
+
+#: Per-segment bitmaps and title lengths, by segment id (segments never change once written, except
+#: for deletions, which the generation's live bitmap takes care of).
+_SEGMENTS: OrderedDict[str, tuple[dict[tuple[str, str], int], list[int]]] = OrderedDict()
+_SEGMENTS_LOCK = threading.Lock()
+_SEGMENTS_KEPT = 64
+
+
+def _segment_cached(leaf) -> tuple[dict[tuple[str, str], int], list[int]]:
+    segment = leaf.segment()
+    if segment is None:  # an index without any document yet
+        return {}, [0] * leaf.doc_count_all()
+    # Segment ids are random per segment, so they are unique across index directories too.
+    key = segment.segment_id()
+    with _SEGMENTS_LOCK:
+        if key in _SEGMENTS:
+            _SEGMENTS.move_to_end(key)
+            return _SEGMENTS[key]
+    size = leaf.doc_count_all()
+    bits: dict[tuple[str, str], int] = {}
+    for field in [f"f_{facet}" for facet in FACETS] + ["status", "level"]:
+        for term in _lexicon(leaf, field):
+            bits[field, term] = ids_to_bits(leaf.postings(field, term).all_ids(), size)
+    lengths = [leaf.doc_field_length(docnum, "title_f", 0) for docnum in range(size)]
+    with _SEGMENTS_LOCK:
+        _SEGMENTS[key] = (bits, lengths)
+        while len(_SEGMENTS) > _SEGMENTS_KEPT:
+            _SEGMENTS.popitem(last=False)
+    return bits, lengths
+
+
+def _segment_bits(leaf) -> dict[tuple[str, str], int]:
+    return _segment_cached(leaf)[0]
+
+
+def _segment_title_lengths(leaf) -> list[int]:
+    return _segment_cached(leaf)[1]
 
 
 def _close_files_of(exc: BaseException) -> None:
