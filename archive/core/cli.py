@@ -84,7 +84,7 @@ def worker_command(workers: int | None) -> None:
         workers=workers or app.config["WORKERS"],
         worker_type="thread",
         periodic=True,
-        # Poll an idle SQLite queue at least twice a second: index updates are visible within ~1 s.
+        # Poll an idle SQLite queue at least twice a second, so index updates start within half a second.
         initial_delay=0.1,
         max_delay=0.5,
     )
