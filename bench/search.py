@@ -20,7 +20,7 @@ For each size, in one run:
 
 Targets at 100,000 records (Whoosh): p95 <= 3x FTS5 p95, p50 <= 5x FTS5 p50, full reindex <= 5 minutes,
 visible <= 2 s after publishing. The PostgreSQL backend (server at 127.0.0.1:5432, user postgres, scratch
-database ``bench_search`` created and dropped by the bench) is reported beside it.
+database ``bench_search_<pid>`` created and dropped by the bench) is reported beside it.
 """
 
 from __future__ import annotations
@@ -112,8 +112,15 @@ def run_child(target, *args):
     queue = ctx.Queue()
     process = ctx.Process(target=target, args=(*args, queue))
     process.start()
-    result = queue.get()
-    process.join()
+    try:
+        result = queue.get()
+        process.join()
+    finally:
+        if process.is_alive():  # interrupted (SIGTERM, Ctrl-C): do not leave the child running
+            process.terminate()
+            process.join(10)
+            if process.is_alive():
+                process.kill()
     if isinstance(result, dict) and result.get("error"):
         raise ServiceNotReady(result["error"]) if result.get("not_ready") else RuntimeError(result["error"])
     return result
@@ -513,20 +520,26 @@ def start_worker(url: str, data_dir: Path, backend: str, log: Path) -> subproces
         cwd=str(ROOT),
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while "Re-queued" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the worker did not start:\n{log.read_text()[-2000:]}")
-        time.sleep(0.1)
-    time.sleep(2.0)  # let its first outbox sync run and the consumer go idle
+    try:
+        deadline = time.monotonic() + 60
+        while "Re-queued" not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        time.sleep(2.0)  # let its first outbox sync run and the consumer go idle
+    except BaseException:
+        stop_worker(process)
+        raise
     return process
 
 
 def stop_worker(process: subprocess.Popen) -> float | None:
     rss = peak_rss_mb(process.pid)
-    os.killpg(process.pid, signal.SIGINT)
     try:
+        os.killpg(process.pid, signal.SIGINT)  # the worker's own process group (start_new_session)
         process.wait(timeout=20)
+    except ProcessLookupError:
+        pass
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
