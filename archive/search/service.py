@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive.core.extensions import db
 from archive.core.i18n import current_language
 from archive.media.models import MediaFile
-from archive.records.models import HeritageRecord, RecordAgent
+from archive.records.models import HeritageRecord
 from archive.search.base import (
     ANONYMOUS,
     FACETS,
@@ -248,7 +248,8 @@ def _did_you_mean(backend: SearchBackend, query: ParsedQuery, viewer: Viewer, fo
     return best[1] if best else None
 
 
-def _record_query():
+def _document_query():
+    """Records with exactly what build_document reads."""
     return select(HeritageRecord).options(
         selectinload(HeritageRecord.texts),
         selectinload(HeritageRecord.ethnic_groups),
@@ -256,10 +257,8 @@ def _record_query():
         selectinload(HeritageRecord.places).selectinload(Place.current_province),
         selectinload(HeritageRecord.subjects),
         selectinload(HeritageRecord.collections),
-        selectinload(HeritageRecord.agents).selectinload(RecordAgent.agent),
         selectinload(HeritageRecord.dates),
         selectinload(HeritageRecord.media).selectinload(MediaFile.captions),
-        selectinload(HeritageRecord.media).selectinload(MediaFile.derivatives),
     )
 
 
@@ -567,7 +566,7 @@ def _documents(session: Session, record_ids: list[int] | None, batch: int = 500)
         )
     for start in range(0, len(record_ids), batch):
         chunk = record_ids[start : start + batch]
-        stmt = _record_query().where(HeritageRecord.id.in_(chunk)).order_by(HeritageRecord.id)
+        stmt = _document_query().where(HeritageRecord.id.in_(chunk)).order_by(HeritageRecord.id)
         for record in session.scalars(stmt):
             doc = build_document(record, predecessors)
             if doc is not None:

@@ -196,7 +196,6 @@ class Generation:
             if field.startswith("f_"):
                 self.facets[field[2:]][term] = bits & self.live
         self.published = merged.get(("status", "published"), 0) & self.live
-        self.unpublished = self.live & ~self.published
         self.levels = {term: bits & self.live for (field, term), bits in merged.items() if field == "level"}
         lengths: list[int] = []
         for leaf, _offset in leaves:
