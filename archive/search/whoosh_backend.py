@@ -24,18 +24,22 @@ import itertools
 import logging
 import math
 import os
+import re
 import shutil
 import threading
 import time
 import uuid
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
 from whoosh import index as windex
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.structfile import StructFile
+from whoosh.formats import Existence
 
 from archive.search.base import (
     FACETS,
@@ -71,6 +75,9 @@ WORD_CACHE_SIZE = 1024
 _fold = fold_word
 
 
+_WORD = re.compile(r"\w+")
+
+
 class FoldFilter(Filter):
     """Fold each token: lower case, no diacritics or tones, đ -> d (the same fold as queries)."""
 
@@ -98,18 +105,98 @@ def _exact_analyzer():
     return RegexTokenizer(r"\w+") | LowercaseFilter() | AccentedOnlyFilter()
 
 
+class WordSet(TEXT):
+    """A text field holding the set of a value's words: folded (or, for the exact field, the lower-case
+    words that carry diacritics), each once, without term frequencies and, unless *scorable*, without
+    field lengths. Ranking uses neither (see ``WhooshBackend._tiered``).
+
+    ``index`` gives what the field's analyzer (``_folded_analyzer`` or ``_exact_analyzer``) gives, but
+    with one ``re.findall`` instead of a Token object per word: through the analyzer chain, analysis
+    and the per-posting length lookups were 60 % of a full reindex (docs/benchmarks.md)."""
+
+    def __init__(self, exact: bool = False, scorable: bool = False) -> None:
+        super().__init__(analyzer=_exact_analyzer() if exact else _folded_analyzer(), phrase=False)
+        self.format = Existence()
+        self.scorable = scorable
+        self.exact = exact
+
+    def index(self, value, **kwargs):
+        words = _WORD.findall(value)
+        if self.exact:
+            keys = {w for w in map(str.lower, words) if _fold(w) != w}
+        else:
+            keys = set(map(_fold, words))
+            keys.discard("")
+        return [(w.encode("utf-8"), 1, 1.0, b"") for w in keys]
+
+
+class Codec(W3Codec):
+    """Whoosh's default codec without per-posting length statistics. Whoosh reads a document's field
+    length for every posting it writes (with a stat() call per posting for fields without lengths), only
+    to bound BM25 scores per block, which the ranking here does not use."""
+
+    length_stats = False
+
+
+class BulkPool:
+    """The postings of a full rebuild, held as an array of document numbers per (field, word).
+
+    Stands in for the ``pool`` of Whoosh's SegmentWriter when a new index is written in one go: Whoosh's
+    own pool keeps a tuple per posting, estimates its size, sorts and spills runs to disk, which took a
+    quarter of a full reindex. Documents arrive in document-number order, so each array is sorted already.
+    Postings with a weight or value (fields not made of WordSet or ``Existence`` terms) are kept whole."""
+
+    def __init__(self) -> None:
+        self._plain: dict[tuple[str, bytes], array] = {}
+        self._other: dict[tuple[str, bytes], list[tuple[int, float, bytes]]] = {}
+        self.fieldnames: set[str] = set()
+
+    def add(self, item) -> None:
+        fieldname, tbytes, docnum, weight, vbytes = item
+        key = (fieldname, tbytes)
+        if weight == 1.0 and not vbytes:
+            ids = self._plain.get(key)
+            if ids is None:
+                ids = self._plain[key] = array("i")
+                self.fieldnames.add(fieldname)
+            ids.append(docnum)
+        else:
+            self._other.setdefault(key, []).append((docnum, weight, vbytes))
+            self.fieldnames.add(fieldname)
+
+    def iter_postings(self):
+        for key in sorted(self._plain.keys() | self._other.keys()):
+            fieldname, tbytes = key
+            plain = self._plain.get(key, ())
+            other = self._other.get(key)
+            if other:
+                for docnum, weight, vbytes in sorted([(d, 1.0, b"") for d in plain] + other):
+                    yield fieldname, tbytes, docnum, weight, vbytes
+            else:
+                for docnum in plain:
+                    yield fieldname, tbytes, docnum, 1.0, b""
+
+    def cleanup(self) -> None:
+        self._plain.clear()
+        self._other.clear()
+
+
+def _writer(ix, **kwargs):
+    return ix.writer(codec=Codec(), **kwargs)
+
+
 def make_schema() -> Schema:
-    folded = _folded_analyzer()
     fields = {
         "rid": ID(stored=True, unique=True),
-        "title_f": TEXT(analyzer=folded, phrase=False),
-        "names_f": TEXT(analyzer=folded, phrase=False),
-        "subjects_f": TEXT(analyzer=folded, phrase=False),
-        "body_f": TEXT(analyzer=folded, phrase=False),
-        "media_f": TEXT(analyzer=folded, phrase=False),
+        # Title lengths (in distinct words) break ties in ranking: shorter titles first.
+        "title_f": WordSet(scorable=True),
+        "names_f": WordSet(),
+        "subjects_f": WordSet(),
+        "body_f": WordSet(),
+        "media_f": WordSet(),
         # The words with diacritics of every text value, as written (lower case), for the bonus of exact
         # matches of accented query words.
-        "exact": TEXT(analyzer=_exact_analyzer(), phrase=False),
+        "exact": WordSet(exact=True),
         "status": ID(),
         "level": ID(),
         "owner": ID(),
@@ -117,7 +204,9 @@ def make_schema() -> Schema:
         "sort_date": NUMERIC(int, bits=32, sortable=True, default=0),
     }
     for facet in FACETS:
-        fields[f"f_{facet}"] = KEYWORD(commas=True, lowercase=False, scorable=False)
+        keyword = KEYWORD(commas=True, lowercase=False, scorable=False)
+        keyword.format = Existence()  # document sets only (as in the ID fields)
+        fields[f"f_{facet}"] = keyword
     return Schema(**fields)
 
 
@@ -430,7 +519,7 @@ class WhooshBackend:
 
     def upsert(self, documents: Iterable[SearchDocument]) -> int:
         ix = self._open()
-        writer = ix.writer(limitmb=128)
+        writer = _writer(ix, limitmb=128)
         n = 0
         try:
             for doc in documents:
@@ -447,7 +536,7 @@ class WhooshBackend:
         if not ids:
             return
         ix = self._open()
-        writer = ix.writer()
+        writer = _writer(ix)
         for rid in ids:
             writer.delete_by_term("rid", rid)
         writer.commit()
@@ -460,7 +549,8 @@ class WhooshBackend:
         n = 0
         try:
             ix = windex.create_in(str(path), make_schema())
-            writer = ix.writer(limitmb=256)
+            writer = _writer(ix)
+            writer.pool = BulkPool()
             for doc in documents:
                 writer.add_document(**_fields(doc))
                 n += 1
