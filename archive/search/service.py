@@ -230,8 +230,8 @@ def _did_you_mean(backend: SearchBackend, query: ParsedQuery, viewer: Viewer, fo
     best: tuple[int, str] | None = None
     words_ = list(query.words)
     for i, word in enumerate(words_):
-        if len(word.folded) < 3 or word.folded.isdigit():
-            continue
+        if len(word.folded) < 3 or any(c.isdigit() for c in word.folded):
+            continue  # too short to correct, or a number, year or identifier rather than a misspelling
         single = ParsedQuery(word.exact, (word,))
         if backend.count(single, viewer) > 2:
             continue  # a common word; the misspelling is elsewhere

@@ -286,6 +286,8 @@ def test_did_you_mean_corrects_a_misspelling(search):
     assert page.suggestion == "long tong"
     assert search(page.suggestion).hits[0].title == "Lễ hội Lồng Tồng"
     assert search("le hoi long tong").suggestion is None
+    # Words with digits are numbers, years or identifiers, not misspellings: "tong2" is left alone.
+    assert search("long tong2").total == 0 and search("long tong2").suggestion is None
 
 
 def test_autocomplete_offers_titles_groups_and_places(complete):

@@ -1,12 +1,20 @@
 """The Whoosh backend's fast word fields index exactly what its analyzer chains would."""
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import pytest
 from whoosh import index as windex
 
 from archive.search.base import SearchDocument
-from archive.search.whoosh_backend import WhooshBackend, WordSet, _exact_analyzer, _folded_analyzer
+from archive.search.whoosh_backend import (
+    WhooshBackend,
+    WordSet,
+    _exact_analyzer,
+    _fields,
+    _folded_analyzer,
+)
 
 TEXTS = [
     "Lễ hội Lồng Tồng của người Tày ở Bắc Kạn",
@@ -79,16 +87,89 @@ def _postings(directory) -> dict:
 def test_a_rebuilt_index_holds_the_postings_an_updated_one_does(tmp_path):
     """The bulk pool of a rebuild (archive.search.whoosh_backend.BulkPool) and Whoosh's own pool, used
     by updates, give the same terms, document sets and title lengths."""
-    documents = [_document(n) for n in range(1, 121)]
+    documents = [_document(n) for n in range(1, 301)]
     rebuilt = WhooshBackend(tmp_path / "rebuilt")
-    assert rebuilt.rebuild(documents) == 120
+    assert rebuilt.rebuild(documents) == 300
     updated = WhooshBackend(tmp_path / "updated")
     updated.rebuild([])
-    for start in range(0, 120, 40):  # several segments, merged by Whoosh's merge policy
-        updated.upsert(documents[start : start + 40])
+    for start in range(0, 300, 100):  # several segments, merged by Whoosh's merge policy
+        updated.upsert(documents[start : start + 100])
     bulk, bulk_titles = _postings(rebuilt._current_dir())
     pooled, pooled_titles = _postings(updated._current_dir())
-    assert len(bulk) > 200
+    assert len(bulk) > 500
+    # Posting lists longer than two of Whoosh's 128-posting blocks, and short ones stored inline.
+    assert max(map(len, bulk.values())) == 300 and min(map(len, bulk.values())) == 1
     assert bulk == pooled
     assert bulk_titles == pooled_titles
     assert set(bulk_titles.values()) >= {4, 5}  # distinct title words: three picked words, "record", n
+
+
+def test_a_large_rebuild_writes_in_a_second_process_with_the_same_result(tmp_path):
+    documents = [_document(n) for n in range(1, 121)]
+    here = WhooshBackend(tmp_path / "here")
+    assert here.rebuild(documents) == 120
+    spawned = WhooshBackend(tmp_path / "spawned")
+    spawned.PARALLEL_FROM, spawned.BATCH = 30, 7  # the process path, with a partial last batch
+    assert spawned.rebuild(iter(documents)) == 120
+    assert _postings(spawned._current_dir()) == _postings(here._current_dir())
+    assert spawned.document_count() == 120
+
+
+def test_a_rebuild_that_fails_midway_leaves_the_live_index_and_no_process(tmp_path):
+    backend = WhooshBackend(tmp_path)
+    backend.rebuild([_document(1)])
+    live = backend._current_dir()
+    backend.PARALLEL_FROM, backend.BATCH = 10, 5
+
+    def failing():
+        for n in range(1, 40):
+            if n == 27:
+                raise OSError("the database went away")
+            yield _document(n)
+
+    with pytest.raises(OSError, match="went away"):
+        backend.rebuild(failing())
+    assert backend._current_dir() == live
+    assert [p.name for p in tmp_path.glob("index-*")] == [live.name]
+    assert backend.document_count() == 1
+    assert _children() == []
+
+
+def test_a_writing_process_that_fails_is_reported(tmp_path):
+    backend = WhooshBackend(tmp_path)
+    with pytest.raises(
+        RuntimeError, match=r"index writing process failed \(1\).*(No such file|EmptyIndex|exist)"
+    ):
+        backend._write_in_process(tmp_path / "gone" / "index", [_fields(_document(1))], iter([_document(2)]))
+    assert _children() == []
+
+
+def _children() -> list[int]:
+    """Processes whose parent is this one (still running or not yet reaped)."""
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(os.getpid()):
+            out.append(int(status.parent.name))
+    return out
+
+
+def test_similar_words_come_from_every_segment(tmp_path):
+    backend = WhooshBackend(tmp_path)
+    backend.rebuild([_document(n) for n in range(1, 40)])
+    later = _document(40)
+    later = SearchDocument(**{**later.__dict__, "titles": ("Lễ hội cầu mùa của người Giáy",)})
+    backend.upsert([later])  # a second segment, as after any update
+    assert len(_leaves_of(backend)) == 2
+    assert "giay" in backend.similar_words("giayy")  # only in the new segment
+    assert "spring" in backend.similar_words("sprinng")  # only in the first one
+    assert backend.similar_words("giayy") == backend.similar_words("giayy")  # remembered per segment
+
+
+def _leaves_of(backend):
+    searcher, _generation = backend._searcher()
+    reader = searcher.reader()
+    return [reader] if reader.is_atomic() else list(reader.leaf_readers())
