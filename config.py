@@ -8,6 +8,7 @@ with unsafe defaults.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -141,6 +142,86 @@ class Config:
     #: Directory of the Whoosh index; <DATA_DIR>/search when unset. (ARCHIVE_SEARCH_DIR)
     SEARCH_DIR: str | None = _env("ARCHIVE_SEARCH_DIR")
 
+    # --- Accounts and sign-in -------------------------------------------------------------------------
+
+    #: Send the session and remember-me cookies over HTTPS only. Off by default because the development
+    #: server speaks plain HTTP; on in ProductionConfig. (ARCHIVE_SECURE_COOKIES)
+    SESSION_COOKIE_SECURE: bool = _env_bool("ARCHIVE_SECURE_COOKIES", False)
+    #: Scripts never read the session cookie; it is not sent with cross-site sub-requests or forms.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    #: A signed-in session ends at the latest this long after it was last written (sign-in, messages).
+    #: (ARCHIVE_SESSION_HOURS)
+    PERMANENT_SESSION_LIFETIME = dt.timedelta(hours=_env_int("ARCHIVE_SESSION_HOURS", 12))
+    #: The same rules for Flask-Login's remember-me cookie, and how long it lasts. (ARCHIVE_SECURE_COOKIES,
+    #: ARCHIVE_REMEMBER_DAYS)
+    REMEMBER_COOKIE_SECURE: bool = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = dt.timedelta(days=_env_int("ARCHIVE_REMEMBER_DAYS", 14))
+
+    #: Failed sign-ins for one email address within the window after which that address is locked until
+    #: LOGIN_WINDOW_MINUTES after its last failure. (ARCHIVE_LOGIN_MAX_FAILURES)
+    LOGIN_MAX_FAILURES: int = _env_int("ARCHIVE_LOGIN_MAX_FAILURES", 5)
+    #: Length of the throttling window and of a lock-out, in minutes. (ARCHIVE_LOGIN_WINDOW_MINUTES)
+    LOGIN_WINDOW_MINUTES: int = _env_int("ARCHIVE_LOGIN_WINDOW_MINUTES", 15)
+    #: Failed sign-ins from one IP address within the window after which it gets 429 Too Many Requests.
+    #: Behind a reverse proxy, make it pass the client address (werkzeug's ProxyFix).
+    #: (ARCHIVE_LOGIN_MAX_FAILURES_PER_IP)
+    LOGIN_MAX_FAILURES_PER_IP: int = _env_int("ARCHIVE_LOGIN_MAX_FAILURES_PER_IP", 30)
+
+    #: Minutes a password-reset link stays valid. (ARCHIVE_PASSWORD_RESET_MINUTES)
+    PASSWORD_RESET_MINUTES: int = _env_int("ARCHIVE_PASSWORD_RESET_MINUTES", 60)
+    #: Days an invitation link stays valid. (ARCHIVE_INVITATION_DAYS)
+    INVITATION_DAYS: int = _env_int("ARCHIVE_INVITATION_DAYS", 7)
+
+    # --- Outgoing mail (password resets, invitations) ----------------------------------------------------
+
+    #: "log": write every message, links included, to the ``archive.mail`` logger (development);
+    #: "smtp": send through MAIL_SERVER. (ARCHIVE_MAIL_BACKEND)
+    MAIL_BACKEND: str = _env("ARCHIVE_MAIL_BACKEND", "log")
+    #: SMTP server, port, account and whether to switch to TLS with STARTTLS. (ARCHIVE_MAIL_SERVER,
+    #: ARCHIVE_MAIL_PORT, ARCHIVE_MAIL_USERNAME, ARCHIVE_MAIL_PASSWORD, ARCHIVE_MAIL_USE_TLS)
+    MAIL_SERVER: str = _env("ARCHIVE_MAIL_SERVER", "localhost")
+    MAIL_PORT: int = _env_int("ARCHIVE_MAIL_PORT", 587)
+    MAIL_USERNAME: str | None = _env("ARCHIVE_MAIL_USERNAME")
+    MAIL_PASSWORD: str | None = _env("ARCHIVE_MAIL_PASSWORD")
+    MAIL_USE_TLS: bool = _env_bool("ARCHIVE_MAIL_USE_TLS", True)
+    #: Sender address of the archive's mail. (ARCHIVE_MAIL_FROM)
+    MAIL_FROM: str = _env("ARCHIVE_MAIL_FROM", "archive@localhost")
+    #: Seconds to wait for the SMTP server before giving up. (ARCHIVE_MAIL_TIMEOUT)
+    MAIL_TIMEOUT: int = _env_int("ARCHIVE_MAIL_TIMEOUT", 15)
+
+    # --- Security headers (archive/core/security.py) ----------------------------------------------------
+
+    #: Content-Security-Policy sent with every response (an empty value in a config class sends none).
+    #: The default allows nothing inline (no <script> blocks, event handler attributes or style=""
+    #: attributes): scripts and styles live in archive/static. Images and media may also come from data:
+    #: and blob: URLs.
+    #: (ARCHIVE_CONTENT_SECURITY_POLICY)
+    CONTENT_SECURITY_POLICY: str = _env(
+        "ARCHIVE_CONTENT_SECURITY_POLICY",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    )
+
+    #: Permissions-Policy sent with every response (an empty value in a config class sends none). None:
+    #: the default of archive/core/security.py, which turns off camera, microphone, geolocation, sensors,
+    #: payment, USB...
+    #: (ARCHIVE_PERMISSIONS_POLICY)
+    PERMISSIONS_POLICY: str | None = _env("ARCHIVE_PERMISSIONS_POLICY")
+
+    #: Strict-Transport-Security value, sent on HTTPS requests (and on every request with FORCE_HSTS).
+    #: (ARCHIVE_STRICT_TRANSPORT_SECURITY)
+    STRICT_TRANSPORT_SECURITY: str = _env(
+        "ARCHIVE_STRICT_TRANSPORT_SECURITY", "max-age=31536000; includeSubDomains"
+    )
+
+    #: Send Strict-Transport-Security even when the request looks like plain HTTP, as it does behind a
+    #: proxy that terminates TLS. On in ProductionConfig. (ARCHIVE_FORCE_HSTS)
+    FORCE_HSTS: bool = _env_bool("ARCHIVE_FORCE_HSTS", False)
+
     WTF_CSRF_ENABLED = True
     TESTING = False
 
@@ -151,6 +232,8 @@ class Config:
             raise RuntimeError("ARCHIVE_SEARCH_BACKEND must be 'whoosh' or 'postgresql'.")
         if cls.SEARCH_BACKEND == "postgresql" and not cls.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             raise RuntimeError("ARCHIVE_SEARCH_BACKEND=postgresql needs ARCHIVE_DATABASE_URL on PostgreSQL.")
+        if cls.MAIL_BACKEND not in ("log", "smtp"):
+            raise RuntimeError("ARCHIVE_MAIL_BACKEND must be 'log' or 'smtp'.")
 
 
 class TestConfig(Config):
@@ -170,9 +253,11 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     """Production: refuses the default secret key and SQLite unless explicitly allowed."""
 
-    SESSION_COOKIE_SECURE = True
-    SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SAMESITE = "Lax"
+    #: HTTPS only, unless ARCHIVE_SECURE_COOKIES=0 says the server is reached over plain HTTP.
+    SESSION_COOKIE_SECURE: bool = _env_bool("ARCHIVE_SECURE_COOKIES", True)
+    REMEMBER_COOKIE_SECURE: bool = SESSION_COOKIE_SECURE
+    #: Production sits behind HTTPS, often on a proxy that terminates TLS. (ARCHIVE_FORCE_HSTS=0 turns it off)
+    FORCE_HSTS: bool = _env_bool("ARCHIVE_FORCE_HSTS", True)
 
     @classmethod
     def check(cls) -> None:

@@ -21,7 +21,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config_class)
 
-    from archive.core import database, i18n, jobs
+    from archive.core import database, i18n, jobs, security
     from archive.core.extensions import babel, csrf, db, login_manager, migrate
 
     database.configure_engine_options(app)
@@ -33,10 +33,12 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     i18n.init_app(app)
+    security.init_app(app)
 
     # Import the models so that metadata and migrations know every table, and the job modules so
     # that their jobs are declared before the queue is built.
     from archive import models  # noqa: F401
+    from archive.audit import listeners as _audit_listeners  # noqa: F401
     from archive.core import access, cli, errors
     from archive.media import services as _media_jobs  # noqa: F401
     from archive.search import indexing as _search_jobs  # noqa: F401
@@ -45,12 +47,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.jinja_env.globals.update(can_view_media=access.can_view_media, can_add_media=access.can_add_media)
 
     from archive.accounts.views import bp as accounts_bp
+    from archive.audit.views import bp as audit_bp
     from archive.iiif.views import bp as iiif_bp
     from archive.media.views import bp as media_bp
     from archive.records.views import bp as records_bp
     from archive.search.views import bp as search_bp
 
-    for blueprint in (records_bp, accounts_bp, media_bp, iiif_bp, search_bp):
+    for blueprint in (records_bp, accounts_bp, media_bp, iiif_bp, search_bp, audit_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)

@@ -1,6 +1,7 @@
 """Every model of the archive, imported in one place for Alembic and the shell."""
 
-from archive.accounts.models import User
+from archive.accounts.models import AccountToken, LoginFailure, User
+from archive.audit.models import AuditEvent
 from archive.media.models import MediaFile
 from archive.records.models import (
     DocumentedDate,
@@ -15,13 +16,16 @@ from archive.search.models import SearchOutbox
 from archive.vocab.models import Agent, Collection, EthnicGroup, Place, PlaceSuccession, Subject
 
 __all__ = [
+    "AccountToken",
     "Agent",
+    "AuditEvent",
     "Collection",
     "DocumentedDate",
     "EthnicGroup",
     "FestivalTiming",
     "HeritageRecord",
     "IssuedIdentifier",
+    "LoginFailure",
     "MediaFile",
     "Place",
     "PlaceSuccession",

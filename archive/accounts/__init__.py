@@ -1,1 +1,1 @@
-"""People who use the archive: accounts and roles (full access control comes with the access issue)."""
+"""People who use the archive: accounts, roles, sign-in security, password resets and invitations."""

@@ -116,6 +116,52 @@ def create_user_command(email: str, name: str | None, role: str, password: str) 
     click.echo(f"Account {email} ({role}) created.")
 
 
+@archive_group.command("create-admin")
+@click.option("--email", required=True, help="Email address of the administrator (signs in with it).")
+@click.option("--name", default=None, help="Display name (default: the existing name, or the email).")
+@click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    default=None,
+    help="Language of the messages (default: the archive's default language).",
+)
+@with_appcontext
+def create_admin_command(email: str, name: str | None, lang: str | None) -> None:
+    """Create an administrator, or make an existing account administrator, and set its password.
+
+    The password is asked for twice (hidden), or read from ARCHIVE_ADMIN_PASSWORD for scripted setups.
+    """
+    import os
+
+    from flask_babel import gettext as _
+
+    from archive.accounts.forms import is_email_address
+    from archive.accounts.services import PasswordRefused, set_administrator
+
+    with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        if not is_email_address(email):
+            click.echo(_("Enter an email address such as name@example.vn."), err=True)
+            sys.exit(1)
+        password = os.environ.get("ARCHIVE_ADMIN_PASSWORD") or click.prompt(
+            _("Password"), hide_input=True, confirmation_prompt=_("Repeat the password")
+        )
+        try:
+            user, created = set_administrator(email, name, password)
+        except PasswordRefused as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            click.echo(_("Nothing was changed: the password is too weak."), err=True)
+            sys.exit(1)
+        db.session.commit()
+        if created:
+            click.echo(_("Administrator account %(email)s created.", email=user.email))
+        else:
+            click.echo(
+                _("Account %(email)s is now an administrator, with the new password.", email=user.email)
+            )
+
+
 @archive_group.command("rebuild-derivatives")
 @click.argument("media_ids", nargs=-1)
 @click.option("--all", "everything", is_flag=True, help="Rebuild the derivatives of every media file.")

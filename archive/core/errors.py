@@ -18,10 +18,13 @@ def register(app: Flask) -> None:
     def _http_error(error: HTTPException):
         titles = {
             400: _("The request could not be understood"),
+            401: _("Please sign in"),
+            403: _("You may not see this page"),
             404: _("Page not found"),
             405: _("Method not allowed"),
             410: _("This record has been withdrawn"),
             413: _("The file is too large"),
+            429: _("Too many requests"),
         }
         title = titles.get(error.code or 500, _("Something went wrong"))
         message = error.description if getattr(error, "translated", False) else None
