@@ -72,6 +72,18 @@ class Config:
     #: Largest request body accepted by the web server, in bytes. (ARCHIVE_MAX_CONTENT_LENGTH)
     MAX_CONTENT_LENGTH: int = _env_int("ARCHIVE_MAX_CONTENT_LENGTH", 2 * 1024 * 1024 * 1024)
 
+    #: Bulk import on the web (a CSV of records with a ZIP or a folder of media): the largest bundle
+    #: accepted, in bytes: the ZIP file itself, and the total size of the files it expands to or of the
+    #: folder's files (MAX_CONTENT_LENGTH also bounds the request). (ARCHIVE_BULK_IMPORT_MAX_BYTES)
+    BULK_IMPORT_MAX_BYTES: int = _env_int("ARCHIVE_BULK_IMPORT_MAX_BYTES", 2 * 1024**3)
+    #: The most entries a bulk-import ZIP may hold, or files a folder may send. A request with more
+    #: than about 1,000 files is refused by the web server before it reaches the archive.
+    #: (ARCHIVE_BULK_IMPORT_MAX_FILES)
+    BULK_IMPORT_MAX_FILES: int = _env_int("ARCHIVE_BULK_IMPORT_MAX_FILES", 500)
+    #: Hours a checked but unconfirmed bulk import stays staged before it is deleted (its dry-run report
+    #: stops working then). (ARCHIVE_BULK_IMPORT_STAGING_HOURS)
+    BULK_IMPORT_STAGING_HOURS: int = _env_int("ARCHIVE_BULK_IMPORT_STAGING_HOURS", 24)
+
     #: Public base URL used in identifiers inside exported metadata. (ARCHIVE_BASE_URL)
     BASE_URL: str = (_env("ARCHIVE_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
 
@@ -91,6 +103,15 @@ class Config:
 
     #: Largest media original accepted, in bytes. (ARCHIVE_MAX_MEDIA_BYTES)
     MAX_MEDIA_BYTES: int = _env_int("ARCHIVE_MAX_MEDIA_BYTES", 4 * 1024**3)
+
+    #: Hours a resumable (tus) upload stays open after the last bytes it received; past that it is refused
+    #: (410 Gone) and the periodic clean-up job removes it with its partial file. Its largest size is
+    #: MAX_MEDIA_BYTES. (ARCHIVE_TUS_EXPIRY_HOURS)
+    TUS_EXPIRY_HOURS: int = _env_int("ARCHIVE_TUS_EXPIRY_HOURS", 24)
+
+    #: Unfinished resumable uploads one person may have open at once; one more is refused with
+    #: 429 Too Many Requests. (ARCHIVE_TUS_MAX_OPEN_PER_USER)
+    TUS_MAX_OPEN_PER_USER: int = _env_int("ARCHIVE_TUS_MAX_OPEN_PER_USER", 20)
 
     #: Largest image accepted, in pixels (width × height); larger ones are refused as pixel floods.
     #: (ARCHIVE_MAX_IMAGE_PIXELS)
@@ -166,12 +187,19 @@ class Config:
     #: Length of the throttling window and of a lock-out, in minutes. (ARCHIVE_LOGIN_WINDOW_MINUTES)
     LOGIN_WINDOW_MINUTES: int = _env_int("ARCHIVE_LOGIN_WINDOW_MINUTES", 15)
     #: Failed sign-ins from one IP address within the window after which it gets 429 Too Many Requests.
-    #: Behind a reverse proxy, make it pass the client address (werkzeug's ProxyFix).
+    #: Behind a reverse proxy, set PROXY_HOPS so that the client address is the visitor's.
     #: (ARCHIVE_LOGIN_MAX_FAILURES_PER_IP)
     LOGIN_MAX_FAILURES_PER_IP: int = _env_int("ARCHIVE_LOGIN_MAX_FAILURES_PER_IP", 30)
+    #: Number of reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (werkzeug's
+    #: ProxyFix trusts that many hops). 0: the headers are ignored, so a client cannot forge its address
+    #: to dodge throttling. (ARCHIVE_PROXY_HOPS)
+    PROXY_HOPS: int = _env_int("ARCHIVE_PROXY_HOPS", 0)
 
     #: Minutes a password-reset link stays valid. (ARCHIVE_PASSWORD_RESET_MINUTES)
     PASSWORD_RESET_MINUTES: int = _env_int("ARCHIVE_PASSWORD_RESET_MINUTES", 60)
+    #: Password-reset links mailed per account and hour at most; further requests are silently dropped.
+    #: (ARCHIVE_PASSWORD_RESET_MAX_PER_HOUR)
+    PASSWORD_RESET_MAX_PER_HOUR: int = _env_int("ARCHIVE_PASSWORD_RESET_MAX_PER_HOUR", 3)
     #: Days an invitation link stays valid. (ARCHIVE_INVITATION_DAYS)
     INVITATION_DAYS: int = _env_int("ARCHIVE_INVITATION_DAYS", 7)
 

@@ -24,6 +24,11 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from archive.core import database, i18n, jobs, security
     from archive.core.extensions import babel, csrf, db, login_manager, migrate
 
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     database.configure_engine_options(app)
     db.init_app(app)
     database.install_engine_hooks(app)
@@ -41,19 +46,37 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from archive.audit import listeners as _audit_listeners  # noqa: F401
     from archive.core import access, cli, errors
     from archive.media import services as _media_jobs  # noqa: F401
+    from archive.media.tus import bp as tus_bp  # before jobs.init_app: declares the upload clean-up job
     from archive.search import indexing as _search_jobs  # noqa: F401
 
     jobs.init_app(app)
-    app.jinja_env.globals.update(can_view_media=access.can_view_media, can_add_media=access.can_add_media)
+    from archive.communities import labels as protocol_labels
+    from archive.communities.services import can_manage_consent
+
+    app.jinja_env.globals.update(
+        can_view_media=access.can_view_media,
+        can_add_media=access.can_add_media,
+        can_edit_record=access.can_edit_record,
+        can_manage_consent=can_manage_consent,
+        media_notice=access.media_notice,
+        label_names=protocol_labels.LABEL_NAMES,
+        label_meanings=protocol_labels.LABEL_MEANINGS,
+        describe_season=lambda label: protocol_labels.describe_season(access.season_of(label)),
+    )
 
     from archive.accounts.views import bp as accounts_bp
     from archive.audit.views import bp as audit_bp
+    from archive.communities.views import bp as communities_bp
     from archive.iiif.views import bp as iiif_bp
     from archive.media.views import bp as media_bp
+    from archive.records.editing_views import bp as editing_bp
+    from archive.records.import_views import bp as imports_bp
     from archive.records.views import bp as records_bp
     from archive.search.views import bp as search_bp
+    from archive.workflow.views import bp as workflow_bp
 
-    for blueprint in (records_bp, accounts_bp, media_bp, iiif_bp, search_bp, audit_bp):
+    for blueprint in (records_bp, accounts_bp, media_bp, iiif_bp, search_bp, audit_bp, imports_bp, tus_bp,
+                      communities_bp, workflow_bp, editing_bp):  # fmt: skip
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)

@@ -2,7 +2,8 @@
 
 from archive.accounts.models import AccountToken, LoginFailure, User
 from archive.audit.models import AuditEvent
-from archive.media.models import MediaFile
+from archive.communities.models import Community, CommunityMembership, ConsentRecord, CulturalLabel
+from archive.media.models import MediaFile, UploadSession
 from archive.records.models import (
     DocumentedDate,
     FestivalTiming,
@@ -14,11 +15,16 @@ from archive.records.models import (
 )
 from archive.search.models import SearchOutbox
 from archive.vocab.models import Agent, Collection, EthnicGroup, Place, PlaceSuccession, Subject
+from archive.workflow.models import Notification, RecordRevision, WorkflowEvent
 
 __all__ = [
     "AccountToken",
     "Agent",
     "AuditEvent",
+    "Community",
+    "CommunityMembership",
+    "ConsentRecord",
+    "CulturalLabel",
     "Collection",
     "DocumentedDate",
     "EthnicGroup",
@@ -27,12 +33,16 @@ __all__ = [
     "IssuedIdentifier",
     "LoginFailure",
     "MediaFile",
+    "Notification",
     "Place",
     "PlaceSuccession",
     "RecordAgent",
+    "RecordRevision",
     "RecordText",
     "Rights",
     "SearchOutbox",
     "Subject",
+    "UploadSession",
     "User",
+    "WorkflowEvent",
 ]

@@ -2,9 +2,11 @@
 
 One row per record. Multilingual fields have one column per language, named ``field@lang``
 (``title@vi``, ``title@en``, ``alternative@tyz``); several values of one field in one language are
-separated by `` || ``. Lists of vocabulary references are separated by ``; ``. The format is
-documented in docs/csv-format.md. Vocabulary look-ups (ethnic groups, places, collections) need
-the database and are done by the application; this module checks everything else.
+separated by `` || ``. Lists of vocabulary references are separated by ``; ``. The optional ``files``
+column lists media files of a bundle imported with the rows (paths inside the bundle separated by
+``|``, e.g. ``photos/longtong-1.jpg|audio/then.wav``). The format is documented in docs/csv-format.md.
+Vocabulary look-ups (ethnic groups, places, collections) need the database and are done by the
+application; this module checks everything else.
 """
 
 from __future__ import annotations
@@ -33,7 +35,11 @@ COLUMN_LAYOUT = (
     "ethnic_groups", "places", "place_labels", "@subjects", "agents", "collections",
     "timing", "@timing_note", "dates", "rights_uri", "rights_holder", "@consent_note",
 )  # fmt: skip
-PLAIN_COLUMNS = tuple(c for c in COLUMN_LAYOUT if not c.startswith("@"))
+#: Columns written only when a record has a value for them: ``files`` (media of an import bundle).
+OPTIONAL_COLUMNS = ("files",)
+PLAIN_COLUMNS = (*(c for c in COLUMN_LAYOUT if not c.startswith("@")), *OPTIONAL_COLUMNS)
+#: Separator of the paths in the ``files`` column.
+FILES = "|"
 #: Columns written for people to read and ignored on import.
 READ_ONLY_COLUMNS = ("place_labels",)
 
@@ -74,6 +80,8 @@ class RecordInput:
     rights_uri: str | None = None
     rights_holder: str | None = None
     consent_note: list[LangString] = field(default_factory=list)
+    #: Media files of the import bundle for this record: normalised paths inside the bundle.
+    files: list[str] = field(default_factory=list)
 
     @classmethod
     def titled(cls, title: str, lang: str = "vi", **fields) -> RecordInput:
@@ -109,7 +117,10 @@ def header_for(records: list[RecordDescription]) -> list[str]:
     def cols(name: str) -> list[str]:
         return [f"{name}@{lang}" for lang in sorted(langs[name], key=_lang_order)]
 
-    return [col for item in COLUMN_LAYOUT for col in (cols(item[1:]) if item.startswith("@") else [item])]
+    header = [col for item in COLUMN_LAYOUT for col in (cols(item[1:]) if item.startswith("@") else [item])]
+    if any(getattr(r, "files", None) for r in records):
+        header.append("files")
+    return header
 
 
 def record_row(r: RecordDescription, header: list[str]) -> list[str]:
@@ -131,6 +142,7 @@ def record_row(r: RecordDescription, header: list[str]) -> list[str]:
         "dates": LIST.join(f"{d.kind}:{d.iso()}" for d in r.dates),
         "rights_uri": r.rights_uri or "",
         "rights_holder": r.rights_holder or "",
+        "files": FILES.join(getattr(r, "files", None) or ()),
     }
     for name in TEXT_FIELDS:
         for v in r.values(name):
@@ -164,6 +176,52 @@ def write_csv(records: list[RecordDescription]) -> str:
 
 def _split(cell: str, sep: str) -> list[str]:
     return [part.strip() for part in cell.split(sep.strip())] if cell.strip() else []
+
+
+def bundle_path(value: str) -> tuple[str | None, str | None]:
+    """Normalise one path of the ``files`` column: (path, None), or (None, error code) for a path that
+    could leave the bundle: ``absolute_path``, ``parent_path`` or ``backslash_path``."""
+    value = nfc(value.strip())
+    if "\\" in value:
+        return None, "backslash_path"
+    if value.startswith("/") or re.match(r"^[A-Za-z]:", value):
+        return None, "absolute_path"
+    parts = [part for part in value.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return None, "parent_path"
+    return "/".join(parts) or None, None
+
+
+def _parse_files(cell: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The normalised paths of a ``files`` cell, and (value, code) for each refused one."""
+    paths: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for part in cell.split(FILES):
+        if not part.strip():
+            continue
+        path, code = bundle_path(part)
+        if code:
+            refused.append((part.strip(), code))
+        elif path:
+            paths.append(path)
+    return paths, refused
+
+
+def files_by_row(text: str) -> dict[int, list[str]]:
+    """The valid paths of the ``files`` column of every row (also rows with other errors), by row number."""
+    reader = csv.reader(io.StringIO(nfc(text.lstrip("\ufeff")), newline=""))
+    out: dict[int, list[str]] = {}
+    try:
+        header = [h.strip() for h in next(reader)]
+        if "files" not in header:
+            return out
+        index = header.index("files")
+        for row_number, raw in enumerate(reader, start=2):
+            if len(raw) == len(header) and raw[index].strip():
+                out[row_number] = _parse_files(raw[index])[0]
+    except (StopIteration, csv.Error):
+        pass
+    return out
 
 
 def parse_csv(text: str) -> tuple[list[RecordInput], list[CellError]]:
@@ -331,6 +389,10 @@ def _parse_row(n: int, row: dict[str, str], header: list[str]) -> tuple[RecordIn
     rights_uri = row.get("rights_uri") or None
     if rights_uri and not re.match(r"^https?://\S+$", rights_uri):
         err("rights_uri", "bad_uri", value=rights_uri)
+    files, refused = _parse_files(row.get("files", ""))
+    for value, code in refused:
+        err("files", code, value=value)
+
     consent = [
         LangString(v, normalize_tag(c.split("@", 1)[1]))
         for c in header
@@ -356,6 +418,7 @@ def _parse_row(n: int, row: dict[str, str], header: list[str]) -> tuple[RecordIn
         rights_uri=rights_uri,
         rights_holder=row.get("rights_holder") or None,
         consent_note=consent,
+        files=files,
     )
     return record, errors
 

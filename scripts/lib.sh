@@ -1,6 +1,7 @@
 # Shared set-up steps for scripts/install-and-run and scripts/test. Sourced, not run.
 # Installs what is missing: Debian packages (as root, or through sudo), a virtual environment with
-# the project and its test dependencies, and the compiled interface translations.
+# the project and its test dependencies, the compiled interface translations, and the browser libraries
+# of package.json in node_modules.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${ARCHIVE_VENV:-$ROOT/.venv}"
@@ -40,4 +41,15 @@ ensure_venv() {
     touch "$stamp"
   fi
   "$VENV/bin/pybabel" compile -d "$ROOT/archive/translations" >/dev/null
+}
+
+ensure_node_modules() {
+  # Browser libraries served to the pages (tus-js-client for resumable uploads), pinned by
+  # package-lock.json; installed again when the lock file changes.
+  ensure_debian_packages node:nodejs npm:npm || return 1
+  local stamp="$ROOT/node_modules/.installed-$(sha256sum "$ROOT/package-lock.json" | cut -c1-16)"
+  if [[ ! -f "$stamp" ]]; then
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    touch "$stamp"
+  fi
 }

@@ -50,3 +50,21 @@ def test_create_app_refuses_unsafe_production():
 
     with pytest.raises(RuntimeError):
         create_app(_production(SECRET_KEY=config.DEFAULT_SECRET_KEY))
+
+
+def test_proxy_hops_trust_exactly_that_many_forwarded_addresses(tmp_path):
+    """With PROXY_HOPS=1 the client address comes from X-Forwarded-For; with 0 a forged header is ignored."""
+    from flask import request
+
+    from archive import create_app
+    from config import TestConfig
+
+    seen = []
+    for hops in (0, 1):
+        config = type("ProxyConfig", (TestConfig,), {"PROXY_HOPS": hops, "DATA_DIR": str(tmp_path)})
+        application = create_app(config)
+        application.add_url_rule("/whoami", "whoami", lambda: request.remote_addr or "")
+        with application.test_client() as client:
+            response = client.get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+            seen.append(response.get_data(as_text=True))
+    assert seen == ["127.0.0.1", "203.0.113.9"]

@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from archive.accounts.forms import ROLE_LABELS
 from archive.accounts.models import ROLES, AccountToken, LoginFailure, User, new_session_token
 from archive.accounts.passwords import password_problems
+from archive.audit import record as audit_record
 from archive.core.extensions import db
 from archive.core.mail import send_mail
 from archive.core.types import utcnow
@@ -176,11 +177,19 @@ def sign_in(email: str, password: str, ip: str) -> User | None:
         accepted = False
     if accepted:
         clear_failures(email_key)
+        audit_record("login", "user", user.id, f"{user.email} signed in", actor=user)
         return user
     record_failure(email_key, ip)
+    # The address as typed is kept (it may have no account); never the password.
+    who = email_key[:200] or "unknown"
+    target = user.id if user else None
+    audit_record("login_failed", "user", target, f"failed sign-in for {who}", actor=who)
     throttle = sign_in_throttle(email_key, ip)
     if throttle is not None:
         logger.warning("sign-in locked (%s) after repeated failures from %s", throttle.scope, ip)
+        audit_record(
+            "login_locked", "user", target, f"sign-in locked ({throttle.scope}) for {who}", actor=who
+        )
         raise SignInThrottled(throttle)
     return None
 
@@ -335,6 +344,19 @@ def request_password_reset(email: str, lang: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         logger.info("password reset asked for an address without an active account")
+        return
+    # At most PASSWORD_RESET_MAX_PER_HOUR links an hour per account, so nobody can flood a mailbox; the
+    # answer stays the same (it never says whether the address has an account).
+    since = utcnow() - dt.timedelta(hours=1)
+    recent = db.session.scalar(
+        select(func.count())
+        .select_from(AccountToken)
+        .where(
+            AccountToken.user_id == user.id, AccountToken.purpose == "reset", AccountToken.created_at > since
+        )
+    )
+    if recent >= current_app.config["PASSWORD_RESET_MAX_PER_HOUR"]:
+        logger.warning("password reset for account %s refused: %d links in the last hour", user.id, recent)
         return
     secret = issue_token(user, "reset")
     _mail_reset(user, secret, lang)

@@ -22,6 +22,7 @@ from archive.accounts.forms import (
     RoleForm,
 )
 from archive.accounts.models import User
+from archive.audit import record as audit_record
 from archive.core.extensions import db, login_manager
 from archive.core.i18n import current_language
 from archive.core.mail import MailNotSent
@@ -105,6 +106,8 @@ def login():
 @login_required
 def logout():
     """Sign out."""
+    audit_record("logout", "user", current_user.id, f"{current_user.email} signed out")
+    db.session.commit()
     logout_user()
     flash(_("You have signed out."))
     return redirect(url_for("records.home"))

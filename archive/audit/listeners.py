@@ -25,6 +25,7 @@ from sqlalchemy.orm import ColumnProperty, Session, object_session
 from archive.accounts.models import User
 from archive.audit import current_actor, event_row
 from archive.audit.models import AuditEvent
+from archive.communities.models import Community, CommunityMembership, ConsentRecord, CulturalLabel
 from archive.media.models import MediaCaption, MediaFile
 from archive.records.models import (
     DocumentedDate,
@@ -35,6 +36,7 @@ from archive.records.models import (
     Rights,
 )
 from archive.vocab.models import Agent, Collection, EthnicGroup, Place, PlaceSuccession, Subject
+from archive.workflow.models import WorkflowEvent
 
 #: Columns whose values never enter the log (password and token hashes, secrets): only that they changed.
 SECRET_COLUMN = re.compile(r"password|token|secret|_hash$|^hash$")
@@ -96,6 +98,15 @@ AUDITED: dict[type, Audited] = {
     Subject: Audited(label=lambda v: str(v.get("key"))),
     Agent: Audited(label=lambda v: f"{v.get('slug')} ({v.get('kind')})"),
     Collection: Audited(label=lambda v: str(v.get("slug"))),
+    Community: Audited(label=lambda v: str(v.get("slug"))),
+    CommunityMembership: Audited(
+        label=lambda v: f"user #{v.get('user_id')} in community #{v.get('community_id')}"
+    ),
+    ConsentRecord: Audited(label=lambda v: f"{_of_record(v)} · consent by {v.get('given_by')}"),
+    CulturalLabel: Audited(label=lambda v: f"{_of_record(v)} · label {v.get('kind')}"),
+    WorkflowEvent: Audited(
+        label=lambda v: f"{_of_record(v)} · {v.get('from_status')} → {v.get('to_status')}"
+    ),
 }
 
 

@@ -196,20 +196,36 @@ def _lang_option(f):
 @archive_group.command("import-csv")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row and report problems; write nothing.")
+@click.option(
+    "--media",
+    "media_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of the media files the 'files' column lists (they are copied, never moved).",
+)
 @_lang_option
 @with_appcontext
-def import_csv_command(path: Path, dry_run: bool, lang: str | None) -> None:
-    """Import records from a CSV file: all rows or none."""
+def import_csv_command(path: Path, dry_run: bool, media_dir: Path | None, lang: str | None) -> None:
+    """Import records from a CSV file, with their media files: all rows or none."""
     from flask_babel import gettext as _
 
-    from archive.records.csv_import import decode_upload, describe_error, import_records
+    from archive.media.models import MediaFile
+    from archive.media.services import discard_originals, queue_derivatives
+    from archive.records.csv_import import MediaBundle, decode_upload, describe_error, import_records
+    from metadata.csv_records import files_by_row
 
     with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
         text, errors = decode_upload(path.read_bytes(), current_app.config["MAX_IMPORT_BYTES"])
         report = None
         if text is not None:
-            report = import_records(text, None, dry_run=dry_run)
+            bundle = None
+            if media_dir is not None:
+                references = {name for names in files_by_row(text).values() for name in names}
+                bundle = MediaBundle.from_directory(media_dir, references)
+            report = import_records(text, None, dry_run=dry_run, media=bundle)
             errors = report.errors
+            for warning in report.warnings:
+                click.echo(describe_error(warning), err=True)
         for error in errors:
             click.echo(describe_error(error), err=True)
         if errors:
@@ -219,8 +235,17 @@ def import_csv_command(path: Path, dry_run: bool, lang: str | None) -> None:
         if dry_run:
             click.echo(_("Dry run: all %(count)s rows are valid; nothing was written.", count=report.rows))
             return
-        db.session.commit()
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            discard_originals(report.stored)
+            raise
+        for media_id in report.media:
+            queue_derivatives(db.session.get(MediaFile, media_id))
         click.echo(_("%(count)s records imported.", count=len(report.imported)))
+        if report.media:
+            click.echo(_("%(count)s media files queued for their renditions.", count=len(report.media)))
 
 
 @archive_group.command("export-csv")

@@ -83,8 +83,62 @@ def load_demo(with_media: bool = True) -> int:
         for medium in media:
             queue_derivatives(medium)
         created += 1
+    _demo_protocols()
+    db.session.commit()
     logger.info("demo: %d records created", created)
     return created
+
+
+#: A demo community group and the protocols it puts on two records, so that the community-restricted
+#: level, its notice, the labels and a consent record can be seen in the demo. Marked as illustrations.
+DEMO_COMMUNITY = {
+    "slug": "demo-dao-do-ta-phin",
+    "name": {
+        "vi": "Cộng đồng người Dao đỏ xã Tả Phìn (minh họa)",
+        "en": "Red Dao community of Tả Phìn (illustration)",
+    },
+    "notice": {
+        "vi": "Nghi lễ cấp sắc là việc thiêng của dòng họ. Chỉ thành viên cộng đồng được xem ghi hình "
+        "đầy đủ; xin liên hệ trưởng bản nếu cần tìm hiểu.",
+        "en": "The initiation rite is sacred to the lineage. Only members of the community may watch the "
+        "full recording; please contact the village head to learn more.",
+    },
+}
+DEMO_LABELS = {"cap-sac-dao": ("sacred", "men_only"), "mo-muong": ("sacred", "non_commercial", "attribution")}
+
+
+def _demo_protocols() -> None:
+    from archive.communities.models import Community, ConsentRecord, CulturalLabel
+
+    community = db.session.scalar(select(Community).where(Community.slug == DEMO_COMMUNITY["slug"]))
+    if community is None:
+        community = Community(
+            slug=DEMO_COMMUNITY["slug"],
+            name=[v.to_dict() for v in from_mapping(DEMO_COMMUNITY["name"])],
+            protocol_notice=[v.to_dict() for v in from_mapping(DEMO_COMMUNITY["notice"])],
+        )
+        db.session.add(community)
+        db.session.flush()
+    for slug, kinds in DEMO_LABELS.items():
+        record = db.session.scalar(select(HeritageRecord).where(HeritageRecord.slug == slug))
+        if record is None or record.labels:
+            continue
+        for kind in kinds:
+            record.labels.append(CulturalLabel(kind=kind))
+        if slug == "cap-sac-dao":
+            for media in record.media[
+                1:
+            ]:  # the record stays public; its later recordings are the community's
+                media.access_level = "community"
+                media.community_id = community.id
+            record.consents.append(
+                ConsentRecord(
+                    given_by="Trưởng bản (minh họa) / village head (illustration)",
+                    community_id=community.id,
+                    uses=["display", "research", "education"],
+                    given_on=dt.date(2025, 4, 1),
+                )
+            )
 
 
 def _ensure_collections() -> None:

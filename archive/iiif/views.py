@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, redirect, request, send_file, url_for
 from sqlalchemy import select
 
-from archive.core.access import MediaAccessFacts, can_view_media_facts, denial_status
+from archive.core.access import MediaAccessFacts, can_view_media_facts, denial_status, media_fact_columns
 from archive.core.extensions import db
 from archive.iiif import cache
 from archive.media.models import MediaDerivative, MediaFile
@@ -62,11 +62,8 @@ class _Image:
 def _load(identifier: str):
     row = db.session.execute(
         select(
-            MediaFile.access_level,
-            MediaFile.created_by_id,
-            HeritageRecord.status,
-            HeritageRecord.access_level,
-            HeritageRecord.created_by_id,
+            *media_fact_columns(),
+            MediaFile.id,
             MediaDerivative.storage_key,
             MediaDerivative.sha256,
         )
@@ -78,16 +75,14 @@ def _load(identifier: str):
     ).first()
     if row is None:
         return None, None, _error(404, "Unknown image identifier.")
-    facts = MediaAccessFacts(*row[:5])
-    if not can_view_media_facts(facts):
+    facts = MediaAccessFacts(*row[:8])
+    if not can_view_media_facts(facts, lambda: db.session.get(MediaFile, row.id)):
         return None, None, _error(denial_status(), "You may not see this image.")
     if row.storage_key is None:
         response = _error(503, "The image is still being processed.")
         response.headers["Retry-After"] = "30"
         return None, None, response
-    image = _Image(
-        facts.access_level == "public" and facts.record_access_level == "public", row.storage_key, row.sha256
-    )
+    image = _Image(facts.simply_public, row.storage_key, row.sha256)
     return image, image, None
 
 

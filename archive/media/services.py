@@ -30,7 +30,15 @@ from archive.core.storage import original_path, store_original_file
 from archive.core.types import utcnow
 from archive.media.models import MediaCaption, MediaDerivative, MediaFile
 from archive.records.models import HeritageRecord
-from media.checks import MediaRejected, check_filename, check_image, check_webvtt, probe_av, sniff
+from media.checks import (
+    MediaRejected,
+    Sniffed,
+    check_filename,
+    check_image,
+    check_webvtt,
+    probe_av,
+    sniff,
+)
 from media.probe import sha256_file
 from metadata.languages import LangString
 
@@ -71,6 +79,53 @@ def receive_stream(stream, limit: int) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class FileFacts:
+    """What the ingest checks found out about an acceptable file."""
+
+    size: int
+    sniffed: Sniffed
+    kind: str
+    mime: str
+    width: int | None
+    height: int | None
+    duration: float | None
+    sha256: str
+
+
+def check_file(path: Path, filename: str) -> FileFacts:
+    """Run every ingest check on a file (size, sniffing, name/type match, pixel limit, ffprobe, duplicate
+    SHA-256) without storing or removing anything. Raises MediaRejected for anything the archive refuses."""
+    config = current_app.config
+    size = path.stat().st_size
+    if size == 0:
+        raise MediaRejected("empty", {})
+    if size > config["MAX_MEDIA_BYTES"]:
+        raise MediaRejected("too_large", {"limit": config["MAX_MEDIA_BYTES"]})
+    sniffed = sniff(path)
+    check_filename(sniffed, filename)
+    width = height = duration = None
+    if sniffed.kind == "image":
+        width, height = check_image(path, sniffed, max_pixels=config["MAX_IMAGE_PIXELS"])
+        kind, mime = "image", sniffed.mime
+    else:
+        facts = probe_av(
+            path,
+            sniffed,
+            ffprobe=config["FFPROBE"],
+            timeout=config["PROBE_TIMEOUT"],
+            memory_limit=config["TOOL_MEMORY_LIMIT"],
+            max_duration=config["MAX_MEDIA_SECONDS"],
+        )
+        kind, mime, duration = facts.kind, facts.mime, facts.duration
+        width, height = facts.width, facts.height
+    digest = sha256_file(path)
+    existing = db.session.scalar(select(MediaFile).where(MediaFile.sha256 == digest))
+    if existing is not None:
+        raise MediaRejected("duplicate", {"media": existing.public_id, "record": existing.record.public_id})
+    return FileFacts(size, sniffed, kind, mime, width, height, duration, digest)
+
+
 def ingest_file(
     record: HeritageRecord,
     path: Path,
@@ -84,65 +139,59 @@ def ingest_file(
     config = current_app.config
     stored: Path | None = None
     try:
-        size = path.stat().st_size
-        if size == 0:
-            raise MediaRejected("empty", {})
-        if size > config["MAX_MEDIA_BYTES"]:
-            raise MediaRejected("too_large", {"limit": config["MAX_MEDIA_BYTES"]})
-        sniffed = sniff(path)
-        check_filename(sniffed, filename)
-        width = height = duration = None
-        if sniffed.kind == "image":
-            width, height = check_image(path, sniffed, max_pixels=config["MAX_IMAGE_PIXELS"])
-            kind, mime = "image", sniffed.mime
-        else:
-            facts = probe_av(
-                path,
-                sniffed,
-                ffprobe=config["FFPROBE"],
-                timeout=config["PROBE_TIMEOUT"],
-                memory_limit=config["TOOL_MEMORY_LIMIT"],
-                max_duration=config["MAX_MEDIA_SECONDS"],
-            )
-            kind, mime, duration = facts.kind, facts.mime, facts.duration
-            width, height = facts.width, facts.height
-        digest = sha256_file(path)
-        existing = db.session.scalar(select(MediaFile).where(MediaFile.sha256 == digest))
-        if existing is not None:
-            raise MediaRejected(
-                "duplicate", {"media": existing.public_id, "record": existing.record.public_id}
-            )
-        key, created = store_original_file(path, digest, "." + sniffed.extension)
+        facts = check_file(path, filename)
+        key, created = store_original_file(path, facts.sha256, "." + facts.sniffed.extension)
         stored = original_path(key) if created else None
         media = MediaFile(
             public_id=mint_identifier("media"),
             record=record,
-            kind=kind,
+            kind=facts.kind,
             original_filename=_safe_name(filename),
             storage_key=key,
-            sha256=digest,
-            size_bytes=size,
-            mime_type=mime,
-            width=width,
-            height=height,
-            duration_seconds=duration,
+            sha256=facts.sha256,
+            size_bytes=facts.size,
+            mime_type=facts.mime,
+            width=facts.width,
+            height=facts.height,
+            duration_seconds=facts.duration,
             caption=[v.to_dict() for v in caption or []],
             access_level=access_level,
             created_by=actor,
             position=len(record.media),
             state="pending",
-            demuxer=sniffed.demuxer,
+            demuxer=facts.sniffed.demuxer,
             lease_until=utcnow() + dt.timedelta(seconds=config["JOB_REQUEUE_SECONDS"]),
         )
         db.session.add(media)
         db.session.flush()
         stored = None
-        logger.info("media %s (%s, %s) ingested for record %s", media.public_id, kind, mime, record.public_id)
+        logger.info(
+            "media %s (%s, %s) ingested for record %s",
+            media.public_id,
+            facts.kind,
+            facts.mime,
+            record.public_id,
+        )
         return media
     finally:
         path.unlink(missing_ok=True)
         if stored is not None:  # the database refused the row: do not leave the file behind
             _remove_original(stored)
+
+
+def discard_originals(storage_keys: list[str]) -> int:
+    """Delete stored originals that no media row refers to any more (after an ingest was rolled back);
+    returns how many files were removed."""
+    removed = 0
+    for key in dict.fromkeys(storage_keys):
+        if db.session.scalar(select(MediaFile.id).where(MediaFile.storage_key == key).limit(1)) is not None:
+            continue
+        path = original_path(key)
+        if path.exists():
+            _remove_original(path)
+            removed += 1
+            logger.info("original %s removed: its ingest was rolled back", key)
+    return removed
 
 
 def _remove_original(path: Path) -> None:

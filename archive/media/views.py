@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from archive.core.access import can_add_media, can_view_media, denial_status
+from archive.core.access import can_add_media, can_view_media, denial_status, is_cacheable_publicly
 from archive.core.extensions import db
 from archive.core.storage import original_path
 from archive.media import services
@@ -129,6 +130,34 @@ def my_media():
     return render_template("media/mine.html", items=items, state_labels=STATE_LABELS, reason_text=reason_text)
 
 
+@bp.post("/media/<public_id>/access")
+@login_required
+def set_access(public_id: str):
+    """Set one media file's own access level (and community group), e.g. one restricted recording in a
+    public record. Curators, and the contributor who may add media to the record."""
+    from archive.communities.models import Community
+    from archive.records.models import ACCESS_LEVELS
+
+    media = db.session.scalar(select(MediaFile).where(MediaFile.public_id == public_id))
+    if media is None:
+        abort(404)
+    if not can_add_media(media.record):
+        abort(denial_status())
+    level = request.form.get("access_level") or ""
+    community_id = request.form.get("community") or ""
+    community = db.session.get(Community, int(community_id)) if community_id.isdigit() else None
+    if level not in ACCESS_LEVELS or (community_id and community is None):
+        abort(400)
+    if level == "community" and community is None and media.record.community_id is None:
+        flash(_("Choose the community group whose protocol applies."), "error")
+        return redirect(url_for("records.detail", public_id=media.record.public_id), 303)
+    media.access_level = level
+    media.community_id = community.id if level == "community" and community is not None else None
+    db.session.commit()
+    flash(_("Access to the file saved."), "success")
+    return redirect(url_for("records.detail", public_id=media.record.public_id), 303)
+
+
 @bp.post("/media/<public_id>/captions")
 @login_required
 def captions(public_id: str):
@@ -169,7 +198,7 @@ def _visible_media(public_id: str) -> MediaFile:
 
 
 def _private_headers(response, media: MediaFile):
-    public = media.access_level == "public" and media.record.access_level == "public"
+    public = is_cacheable_publicly(media)
     response.headers["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=600"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.accounts.models import User
+from archive.communities.models import Community, ConsentRecord, CulturalLabel
 from archive.core.extensions import db
 from archive.core.types import JSONType, UTCDateTime, to_langstrings, utcnow
 from archive.media.models import MediaFile
@@ -26,7 +27,7 @@ from metadata.categories import CATEGORIES
 from metadata.languages import LangString
 from metadata.lunar import LunarRecurrence
 
-STATUSES = ("draft", "in_review", "published", "withdrawn")
+STATUSES = ("draft", "in_review", "returned", "published", "withdrawn")
 ACCESS_LEVELS = ("public", "researchers", "community", "private")
 #: Multilingual text fields of a record; each holds any number of language-tagged values.
 TEXT_FIELDS = ("title", "alternative", "summary", "description", "provenance")
@@ -94,6 +95,8 @@ class HeritageRecord(db.Model):
     category: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     access_level: Mapped[str] = mapped_column(String(20), default="public")
+    #: The community group whose protocol governs a "community" record (None otherwise).
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -133,6 +136,13 @@ class HeritageRecord(db.Model):
     rights: Mapped[Rights | None] = relationship(back_populates="record", cascade="all, delete-orphan")
     media: Mapped[list[MediaFile]] = relationship(
         back_populates="record", cascade="all, delete-orphan", order_by="MediaFile.position"
+    )
+    community: Mapped[Community | None] = relationship()
+    labels: Mapped[list[CulturalLabel]] = relationship(
+        cascade="all, delete-orphan", order_by="CulturalLabel.id"
+    )
+    consents: Mapped[list[ConsentRecord]] = relationship(
+        cascade="all, delete-orphan", order_by="ConsentRecord.given_on"
     )
 
     def values(self, field: str) -> list[LangString]:

@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from archive.accounts.models import User
+from archive.core import access
 from archive.core.extensions import db
 from archive.core.identifiers import mint_identifier, register_identifier
 from archive.core.types import from_langstrings, utcnow
@@ -63,14 +64,20 @@ def _eager(stmt: Select) -> Select:
         selectinload(HeritageRecord.dates),
         selectinload(HeritageRecord.rights),
         selectinload(HeritageRecord.media),
+        selectinload(HeritageRecord.consents),
+        selectinload(HeritageRecord.labels),
+        selectinload(HeritageRecord.community),
     )
 
 
 def public_records() -> Select:
-    """Records any visitor may see: published and public. (Full access rules come with the access issue.)"""
-    return select(HeritageRecord).where(
+    """Records any visitor may see today: published, public, and not withheld by a community protocol
+    (withdrawn consent, out of season); see archive.core.access."""
+    stmt = select(HeritageRecord).where(
         HeritageRecord.status == "published", HeritageRecord.access_level == "public"
     )
+    withheld = access.withheld_from_visitors()
+    return stmt.where(HeritageRecord.id.not_in(withheld)) if withheld else stmt
 
 
 def list_public_records(page: int, per_page: int) -> tuple[list[HeritageRecord], int]:
@@ -112,6 +119,7 @@ def record_url(record: HeritageRecord) -> str:
 def describe(record: HeritageRecord) -> RecordDescription:
     """A framework-free description of a record for the metadata standards."""
     base = current_app.config["BASE_URL"]
+    record_key = access.record_key(record)
     texts: dict[str, list] = {}
     for t in record.texts:
         texts.setdefault(t.field, []).append(LangString(t.value, t.lang))
@@ -156,13 +164,14 @@ def describe(record: HeritageRecord) -> RecordDescription:
                 m.kind,
                 m.mime_type,
                 m.caption_values,
-                url=f"{base}/media/{m.public_id}/file" if m.access_level == "public" else None,
+                url=f"{base}/media/{m.public_id}/file" if access.media_key(m) == "public" else None,
                 duration_seconds=m.duration_seconds,
                 width=m.width,
                 height=m.height,
                 is_illustration=m.is_illustration,
             )
             for m in record.media
+            if access.media_key(m) in ("public", record_key)
         ],
         rights_uri=record.rights.uri if record.rights else None,
         rights_holder=record.rights.holder if record.rights else None,
@@ -173,8 +182,9 @@ def describe(record: HeritageRecord) -> RecordDescription:
     )
 
 
-def create_record(data: RecordInput, actor: User | None) -> HeritageRecord:
-    """Create a record from resolved input; raises RecordError (nothing added) or vocab.LookupError_."""
+def create_record(data: RecordInput, actor: User | None, revision_reason: str = "created") -> HeritageRecord:
+    """Create a record from resolved input, with its first revision; raises RecordError (nothing added)
+    or vocab.LookupError_."""
     resolved = resolve_references(data)
     if data.identifier:
         if not register_identifier(data.identifier, "record"):
@@ -199,6 +209,21 @@ def create_record(data: RecordInput, actor: User | None) -> HeritageRecord:
         updated_at=now,
         published_at=now if data.status == "published" else None,
     )
+    _apply_fields(record, data, resolved)
+    db.session.add(record)
+    db.session.flush()
+    _set_positions(record)
+    from archive.workflow.services import capture_revision  # the workflow builds on this module
+
+    capture_revision(record, actor, revision_reason)
+    logger.info("record %s created by %s", record.public_id, actor.email if actor else "system")
+    return record
+
+
+def _apply_fields(
+    record: HeritageRecord, data: RecordInput, resolved: dict[str, list], keep_rights: bool = False
+) -> None:
+    """Set every descriptive field of *record* from *data* (its vocabulary references resolved)."""
     for name, values in data.texts.items():
         for position, value in enumerate(values):
             record.texts.append(RecordText(field=name, lang=value.lang, value=value.value, position=position))
@@ -224,16 +249,38 @@ def create_record(data: RecordInput, actor: User | None) -> HeritageRecord:
         )
     for d in data.dates:
         record.dates.append(DocumentedDate(kind=d.kind, start=d.start, end=d.end))
-    if data.rights_uri or data.rights_holder or data.consent_note:
+    if not keep_rights and (data.rights_uri or data.rights_holder or data.consent_note):
         record.rights = Rights(
             uri=data.rights_uri or DEFAULT_LICENCE,
             holder=data.rights_holder,
             consent_note=from_langstrings(data.consent_note),
         )
-    db.session.add(record)
+
+
+def update_record(record: HeritageRecord, data: RecordInput, actor: User | None) -> HeritageRecord:
+    """Replace the description of *record* with *data* (status, identifier and slug are kept; the access
+    level too unless *data* names one). Raises RecordError or vocab.LookupError_; nothing is changed
+    then, since references are resolved before anything is touched."""
+    resolved = resolve_references(data)
+    record.category = data.category
+    record.access_level = data.access_level or record.access_level
+    record.texts.clear()
+    record.agents.clear()
+    record.timings.clear()
+    record.dates.clear()
+    db.session.flush()
+    if record.rights is not None and not (data.rights_uri or data.rights_holder or data.consent_note):
+        record.rights = None
+    elif record.rights is not None:
+        record.rights.uri = data.rights_uri or DEFAULT_LICENCE
+        record.rights.holder = data.rights_holder
+        record.rights.consent_note = from_langstrings(data.consent_note)
+    _apply_fields(record, data, resolved, keep_rights=record.rights is not None)
+    record.updated_by = actor
+    record.updated_at = utcnow()
     db.session.flush()
     _set_positions(record)
-    logger.info("record %s created by %s", record.public_id, actor.email if actor else "system")
+    logger.info("record %s updated by %s", record.public_id, actor.email if actor else "system")
     return record
 
 

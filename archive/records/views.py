@@ -14,16 +14,29 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from archive.core.access import can_view_record
+from archive.communities.labels import describe_season
+from archive.communities.services import list_communities
+from archive.core.access import can_add_media, can_view_record, restriction_notice, season_of
 from archive.core.extensions import db
 from archive.records import services
 from archive.records.csv_import import export_csv
-from archive.records.models import HeritageRecord
+from archive.records.models import ACCESS_LEVELS, HeritageRecord
 from archive.vocab.models import EthnicGroup
+from archive.workflow.services import STATUS_LABELS
 from metadata.categories import CATEGORIES
 from metadata.dublin_core import to_jsonld_bytes, to_oai_dc_bytes
+
+#: What each access level means, for the forms that set one.
+ACCESS_LABELS = {
+    "public": _l("Everyone"),
+    "researchers": _l("Registered researchers"),
+    "community": _l("Members of the community group only"),
+    "private": _l("Archive staff only"),
+}
 
 bp = Blueprint("records", __name__)
 
@@ -60,15 +73,40 @@ def index():
 
 
 def _load(public_id: str) -> HeritageRecord:
-    """The record if this person may see it (a draft by its creator, a restricted record by those the
-    access rule allows: search links to them); 410 for a withdrawn record, 404 otherwise, so that a
-    visitor never learns that a hidden record exists."""
+    """The record if this person may see it (archive.core.access decides). Otherwise: 410 with a short
+    notice for a withdrawn record; 403 with the community's protocol notice, or the season in which it is
+    shown, when the community wants that said; 404 for anything else, so that nobody learns that a hidden
+    record exists."""
     record = services.get_record(public_id)
     if record is None:
         abort(404)
-    if not can_view_record(record):
-        abort(410 if record.status == "withdrawn" else 404)
-    return record
+    if can_view_record(record):
+        return record
+    if record.status == "withdrawn":
+        abort(_withheld(record, "withdrawn", 410))
+    reason = restriction_notice(record)
+    if reason is None:
+        abort(404)
+    abort(_withheld(record, reason, 403))
+
+
+def _withheld(record: HeritageRecord, reason: str, status: int) -> Response:
+    headings = {
+        "withdrawn": _("This record has been withdrawn"),
+        "seasonal": _("Shown only in its season"),
+        "community": _("Restricted by the community"),
+    }
+    seasons = [describe_season(season_of(label)) for label in record.labels if label.kind == "seasonal"]
+    body = render_template(
+        "records/withheld.html",
+        heading=headings[reason],
+        reason=reason,
+        community=record.community,
+        seasons=seasons,
+    )
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/records/<public_id>")
@@ -85,6 +123,10 @@ def detail(public_id: str, slug: str | None = None):
         description=description,
         categories=CATEGORIES,
         this_year=dt.date.today().year,
+        status_labels=STATUS_LABELS,
+        access_levels=ACCESS_LEVELS,
+        access_labels=ACCESS_LABELS,
+        communities=list_communities() if can_add_media(record) else [],
     )
 
 

@@ -15,6 +15,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from archive.communities.models import ConsentRecord, CulturalLabel
 from archive.core.jobs import enqueue, job, periodic
 from archive.core.types import utcnow
 from archive.media.models import MediaCaption, MediaFile
@@ -32,9 +33,9 @@ from archive.search.models import SearchOutbox
 logger = logging.getLogger(__name__)
 
 #: Children whose changes change their record's document (None: any change of the row counts).
-_CHILDREN = (RecordText, RecordAgent, FestivalTiming, DocumentedDate, Rights)
+_CHILDREN = (RecordText, RecordAgent, FestivalTiming, DocumentedDate, Rights, ConsentRecord, CulturalLabel)
 #: Media attributes that the document reads (processing claims and leases do not change it).
-_MEDIA_ATTRIBUTES = ("caption", "access_level", "kind", "state", "record_id")
+_MEDIA_ATTRIBUTES = ("caption", "access_level", "community_id", "kind", "state", "record_id")
 _PENDING = "search_outbox_pending"
 
 
@@ -128,3 +129,25 @@ def periodic_sync() -> None:
         service.sync_index()
     except service.WriterBusy:
         pass
+
+
+@periodic("search.date_change", minute="0", hour="17")
+def date_change_job() -> None:
+    """When the day changes in Vietnam (17:00 UTC), re-index the records whose access depends on the date
+    (seasonal labels, consents with an end date), so search follows the seasons from the first minute.
+    The periodic outbox sync applies them within the minute."""
+    from archive.core.extensions import db
+
+    ids = set(db.session.scalars(select(CulturalLabel.record_id).where(CulturalLabel.kind == "seasonal")))
+    ids.update(
+        db.session.scalars(select(ConsentRecord.record_id).where(ConsentRecord.valid_until.is_not(None)))
+    )
+    if not ids:
+        return
+    now = utcnow()
+    db.session.execute(
+        insert(SearchOutbox.__table__), [{"record_id": rid, "queued_at": now} for rid in sorted(ids)]
+    )
+    db.session.commit()
+    logger.info("date changed in Vietnam: %d records re-queued for their seasonal access", len(ids))
+    enqueue("search.sync")

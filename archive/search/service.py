@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from archive.core import access
 from archive.core.extensions import db
 from archive.core.i18n import current_language
 from archive.media.models import MediaFile
@@ -259,6 +260,8 @@ def _document_query():
         selectinload(HeritageRecord.collections),
         selectinload(HeritageRecord.dates),
         selectinload(HeritageRecord.media).selectinload(MediaFile.captions),
+        selectinload(HeritageRecord.consents),
+        selectinload(HeritageRecord.labels),
     )
 
 
@@ -272,6 +275,8 @@ def _hits(record_ids: Iterable[int], query: ParsedQuery) -> list[Hit]:
         selectinload(HeritageRecord.places).selectinload(Place.parent),
         selectinload(HeritageRecord.dates),
         selectinload(HeritageRecord.media).selectinload(MediaFile.derivatives),
+        selectinload(HeritageRecord.consents),
+        selectinload(HeritageRecord.labels),
     )
     records = {r.id: r for r in db.session.scalars(stmt.where(HeritageRecord.id.in_(ids)))}
     lang = current_language()
@@ -283,14 +288,15 @@ def _hits(record_ids: Iterable[int], query: ParsedQuery) -> list[Hit]:
             continue
         titles = record.values("title")
         chosen = pick(titles, lang)
+        media = _media_for_text(record, access.record_key(record))
         texts = _ordered(record.values("summary"), lang) + _ordered(record.values("description"), lang)
         if query.words:
             doc_names = [n for g in record.ethnic_groups for n in g.all_names] + [
                 p.label() for p in record.places
             ]
             texts += _ordered(record.values("alternative"), lang) + doc_names
-            texts += [c.value for m in _media_for_text(record) for c in m.caption_values]
-        kinds = tuple(dict.fromkeys(m.kind for m in _media_for_text(record)))
+            texts += [c.value for m in media for c in m.caption_values]
+        kinds = tuple(dict.fromkeys(m.kind for m in media))
         dates = sorted(d.start for d in record.dates)
         hits.append(
             Hit(
@@ -320,8 +326,8 @@ def _thumbnail(record: HeritageRecord) -> str | None:
     for m in record.media:
         if (
             m.kind == "image"
-            and m.access_level == "public"
             and m.state == "ready"
+            and access.media_key(m) == "public"
             and m.derivative("pyramid")
         ):
             return f"/iiif/3/{m.public_id}/full/160,/0/default.jpg"
@@ -460,10 +466,8 @@ def _words_complete(name_words: list[str], wanted: list[str]) -> bool:
 
 
 #: Media more restricted than their record are left out of its document (their captions would leak).
-def _media_for_text(record: HeritageRecord) -> list[MediaFile]:
-    return [
-        m for m in record.media if m.state != "failed" and m.access_level in ("public", record.access_level)
-    ]
+def _media_for_text(record: HeritageRecord, key: str) -> list[MediaFile]:
+    return [m for m in record.media if m.state != "failed" and access.media_key(m) in ("public", key)]
 
 
 def build_document(record: HeritageRecord, predecessors: dict[int, list[str]]) -> SearchDocument | None:
@@ -492,7 +496,8 @@ def build_document(record: HeritageRecord, predecessors: dict[int, list[str]]) -
             names.extend(predecessors.get(current.id, ()))
     subjects = tuple(label.value for s in record.subjects for label in s.label_values)
     body = tuple(t.value for t in record.texts if t.field in ("summary", "description"))
-    media = _media_for_text(record)
+    key = access.record_key(record)
+    media = _media_for_text(record, key)
     media_text: list[str] = [c.value for m in media for c in m.caption_values]
     for m in media:
         for track in m.captions:
@@ -516,7 +521,7 @@ def build_document(record: HeritageRecord, predecessors: dict[int, list[str]]) -
         record_id=record.id,
         public_id=record.public_id,
         status=record.status,
-        access_level=record.access_level,
+        access_level=key,
         owner_id=record.created_by_id,
         titles=titles,
         names=tuple(dict.fromkeys(names)),

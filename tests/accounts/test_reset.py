@@ -139,3 +139,12 @@ def test_a_bad_address_is_a_clear_400(client):
     response = client.post("/password/forgot", data={"email": "not an address"}, headers=EN)
     assert response.status_code == 400
     assert "Enter an email address such as name@example.vn." in response.get_data(as_text=True)
+
+
+def test_reset_links_are_limited_per_account_and_hour(client, app, make_user, mailbox):
+    user = make_user()
+    limit = app.config["PASSWORD_RESET_MAX_PER_HOUR"]
+    for _ in range(limit + 2):
+        response = _ask(client, user.email)
+        assert response.status_code == 200  # the same neutral answer every time
+    assert len(mailbox.links("password/reset")) == limit

@@ -1,0 +1,1 @@
+"""Community groups, their cultural protocols, consent records and traditional-knowledge labels."""

@@ -1,0 +1,1 @@
+"""The review workflow of records: transitions with comments, revisions and notifications."""
