@@ -112,8 +112,11 @@ def remove_member(actor: User, community: Community, user_id: int) -> None:
 
 
 def can_manage_consent(record: HeritageRecord, user: User | None) -> bool:
-    """Curators manage consent on every record; a contributor on the records they created."""
+    """Curators manage consent on every record; a contributor on the records they created; nobody on a
+    withdrawn record (its history stays as it was)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if record.status == "withdrawn":
         return False
     return user.is_curator or (user.can_contribute and record.created_by_id == user.id)
 

@@ -111,11 +111,17 @@ def detail(slug: str):
     ), status
 
 
-def _record_for_consent(public_id: str) -> HeritageRecord:
+def _record_for_consent(public_id: str, changing: bool) -> HeritageRecord:
+    """The record, if this person may read its consents (curators, its contributor) and, when
+    *changing*, change them (never on a withdrawn record)."""
     record = db.session.scalar(select(HeritageRecord).where(HeritageRecord.public_id == public_id))
     if record is None:
         abort(404)
-    if not services.can_manage_consent(record, current_user):
+    user = current_user
+    may_read = user.is_active and (
+        user.is_curator or (user.can_contribute and record.created_by_id == user.id)
+    )
+    if not may_read or (changing and not services.can_manage_consent(record, user)):
         abort(denial_status())
     return record
 
@@ -134,7 +140,7 @@ def _date(name: str, required: bool) -> dt.date | None:
 @login_required
 def consent(public_id: str):
     """The consent records of a record and its media, and a form to record a new one."""
-    record = _record_for_consent(public_id)
+    record = _record_for_consent(public_id, changing=request.method == "POST")
     status = 200
     if request.method == "POST":
         try:
@@ -188,7 +194,7 @@ def _consent_page(record: HeritageRecord, status: int):
 @login_required
 def withdraw(public_id: str, consent_id: int):
     """Withdraw a consent: the material leaves public view at once."""
-    record = _record_for_consent(public_id)
+    record = _record_for_consent(public_id, changing=True)
     consent_row = db.session.get(ConsentRecord, consent_id)
     if consent_row is None or consent_row.record_id != record.id:
         abort(404)

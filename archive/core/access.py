@@ -267,9 +267,11 @@ def can_view_media_facts(facts: MediaAccessFacts, load_media, user: User | None 
 
 
 def can_add_media(record: HeritageRecord, user: User | None = None) -> bool:
-    """May this person upload media to the record?"""
+    """May this person upload media to the record (or change its files)? Never on a withdrawn record."""
     user = _user(user)
-    return user is not None and user.can_contribute and (user.is_curator or record.created_by_id == user.id)
+    if user is None or not user.can_contribute or record.status == "withdrawn":
+        return False
+    return user.is_curator or record.created_by_id == user.id
 
 
 def can_edit_record(record: HeritageRecord, user: User | None = None) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from archive.communities.labels import describe_season
 from archive.communities.services import list_communities
-from archive.core.access import can_add_media, can_view_record, restriction_notice, season_of
+from archive.core.access import can_add_media, can_view_record, record_key, restriction_notice, season_of
 from archive.core.extensions import db
 from archive.records import services
 from archive.records.csv_import import export_csv
@@ -117,7 +117,7 @@ def detail(public_id: str, slug: str | None = None):
     if slug != record.slug:
         return redirect(url_for("records.detail", public_id=public_id, slug=record.slug, **request.args), 301)
     description = services.describe(record)
-    return render_template(
+    body = render_template(
         "records/detail.html",
         record=record,
         description=description,
@@ -128,13 +128,22 @@ def detail(public_id: str, slug: str | None = None):
         access_labels=ACCESS_LABELS,
         communities=list_communities() if can_add_media(record) else [],
     )
+    return _cache_rule(Response(body, mimetype="text/html"), record)
 
 
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
+def _cache_rule(response: Response, record: HeritageRecord) -> Response:
+    """Shared caches may keep only what everyone may see; anything else is private to its reader."""
+    if record.status != "published" or record_key(record) != "public":
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.vary.add("Cookie")
+    return response
+
+
+def _download(body: bytes, mimetype: str, filename: str, record: HeritageRecord) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _cache_rule(response, record)
 
 
 @bp.get("/records/<public_id>/dc.xml")
@@ -142,7 +151,7 @@ def dublin_core_xml(public_id: str):
     """The record as simple Dublin Core (oai_dc XML)."""
     record = _load(public_id)
     return _download(
-        to_oai_dc_bytes(services.describe(record)), "application/xml", f"{record.public_id}-dc.xml"
+        to_oai_dc_bytes(services.describe(record)), "application/xml", f"{record.public_id}-dc.xml", record
     )
 
 
@@ -151,7 +160,10 @@ def json_ld(public_id: str):
     """The record as JSON-LD (dcterms and schema.org)."""
     record = _load(public_id)
     return _download(
-        to_jsonld_bytes(services.describe(record)), "application/ld+json", f"{record.public_id}.jsonld"
+        to_jsonld_bytes(services.describe(record)),
+        "application/ld+json",
+        f"{record.public_id}.jsonld",
+        record,
     )
 
 
@@ -160,5 +172,5 @@ def csv_file(public_id: str):
     """The record as one CSV row in the archive's import format."""
     record = _load(public_id)
     return _download(
-        export_csv([record]).encode("utf-8"), "text/csv; charset=utf-8", f"{record.public_id}.csv"
+        export_csv([record]).encode("utf-8"), "text/csv; charset=utf-8", f"{record.public_id}.csv", record
     )
