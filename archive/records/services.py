@@ -82,8 +82,9 @@ def public_records() -> Select:
 
 def list_public_records(page: int, per_page: int) -> tuple[list[HeritageRecord], int]:
     """One page of public records, newest first by publication, and the total count."""
-    total = db.session.scalar(select(func.count()).select_from(public_records().subquery()))
-    stmt = _eager(public_records()).order_by(HeritageRecord.published_at.desc(), HeritageRecord.id.desc())
+    visible = public_records()  # built once: it reads which records the protocols withhold today
+    total = db.session.scalar(select(func.count()).select_from(visible.subquery()))
+    stmt = _eager(visible).order_by(HeritageRecord.published_at.desc(), HeritageRecord.id.desc())
     rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total or 0
 
