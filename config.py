@@ -18,6 +18,14 @@ BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
 
 
+def _shipped_languages() -> list[str]:
+    """vi first, en, then any other language whose catalog is in archive/translations."""
+    found = sorted(
+        p.parent.parent.name for p in (BASE_DIR / "archive" / "translations").glob("*/LC_MESSAGES/*.po")
+    )
+    return ["vi", "en", *(code for code in found if code not in ("vi", "en"))]
+
+
 def _env(name: str, default: str | None = None) -> str | None:
     """Read a setting from the environment, treating an empty value as unset."""
     value = os.environ.get(name)
@@ -57,14 +65,22 @@ class Config:
     #: Flask's secret key for sessions and CSRF tokens. (SECRET_KEY)
     SECRET_KEY: str = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
 
-    #: Interface languages shipped, first one is the default. (ARCHIVE_LANGUAGES, comma separated)
-    LANGUAGES: list[str] = (_env("ARCHIVE_LANGUAGES", "vi,en") or "vi,en").split(",")
+    #: Interface languages, the first one the default: Vietnamese, English (the language of the source
+    #: strings) and every other language that has a catalog in archive/translations, so adding a language
+    #: means adding its catalog. (ARCHIVE_LANGUAGES, comma separated, to choose fewer)
+    LANGUAGES: list[str] = (_env("ARCHIVE_LANGUAGES") or ",".join(_shipped_languages())).split(",")
     BABEL_DEFAULT_LOCALE: str = LANGUAGES[0]
     BABEL_DEFAULT_TIMEZONE: str = _env("ARCHIVE_TIMEZONE", "Asia/Ho_Chi_Minh")
     BABEL_TRANSLATION_DIRECTORIES: str = str(BASE_DIR / "archive" / "translations")
 
     #: Records per page in public listings. (ARCHIVE_PAGE_SIZE)
     PAGE_SIZE: int = _env_int("ARCHIVE_PAGE_SIZE", 20)
+
+    #: Records per sitemap file; above it /sitemap.xml becomes a sitemap index. (ARCHIVE_SITEMAP_PAGE_SIZE)
+    SITEMAP_PAGE_SIZE: int = _env_int("ARCHIVE_SITEMAP_PAGE_SIZE", 10000)
+
+    #: Seconds shared caches may keep a browse page for anonymous visitors. (ARCHIVE_BROWSE_CACHE_SECONDS)
+    BROWSE_CACHE_SECONDS: int = _env_int("ARCHIVE_BROWSE_CACHE_SECONDS", 300)
 
     #: Largest CSV file accepted for import, in bytes. (ARCHIVE_MAX_IMPORT_BYTES)
     MAX_IMPORT_BYTES: int = _env_int("ARCHIVE_MAX_IMPORT_BYTES", 20 * 1024 * 1024)

@@ -7,6 +7,7 @@ import os
 
 from flask import Flask
 
+from archive.core.i18n import ArchiveFlask
 from config import CONFIGS, Config
 
 
@@ -18,7 +19,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     if config_class is None:
         config_class = CONFIGS[os.environ.get("ARCHIVE_CONFIG") or "default"]
     config_class.check()
-    app = Flask(__name__, instance_relative_config=False)
+    app = ArchiveFlask(__name__, instance_relative_config=False)
     app.config.from_object(config_class)
 
     from archive.core import database, i18n, jobs, security
@@ -39,6 +40,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     i18n.init_app(app)
     security.init_app(app)
+    from archive.core import assets, display
+
+    display.init_app(app)
+    assets.init_app(app)
 
     # Import the models so that metadata and migrations know every table, and the job modules so
     # that their jobs are declared before the queue is built.
@@ -66,17 +71,25 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     from archive.accounts.views import bp as accounts_bp
     from archive.audit.views import bp as audit_bp
+    from archive.browse.seo import bp_seo as seo_bp
+    from archive.browse.views import bp as browse_bp
+    from archive.calendar.views import bp as calendar_bp
     from archive.communities.views import bp as communities_bp
+    from archive.exhibits.admin_views import admin_bp as exhibit_admin_bp
+    from archive.exhibits.views import bp as exhibits_bp
     from archive.iiif.views import bp as iiif_bp
+    from archive.map.views import bp as map_bp
     from archive.media.views import bp as media_bp
     from archive.records.editing_views import bp as editing_bp
     from archive.records.import_views import bp as imports_bp
+    from archive.records.viewer import bp as viewer_bp
     from archive.records.views import bp as records_bp
     from archive.search.views import bp as search_bp
     from archive.workflow.views import bp as workflow_bp
 
     for blueprint in (records_bp, accounts_bp, media_bp, iiif_bp, search_bp, audit_bp, imports_bp, tus_bp,
-                      communities_bp, workflow_bp, editing_bp):  # fmt: skip
+                      communities_bp, workflow_bp, editing_bp, browse_bp, seo_bp,
+                      calendar_bp, exhibits_bp, exhibit_admin_bp, map_bp, viewer_bp):  # fmt: skip
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)

@@ -3,6 +3,7 @@
 from archive.accounts.models import AccountToken, LoginFailure, User
 from archive.audit.models import AuditEvent
 from archive.communities.models import Community, CommunityMembership, ConsentRecord, CulturalLabel
+from archive.exhibits.models import Exhibit, ExhibitItem, ExhibitSection
 from archive.media.models import MediaFile, UploadSession
 from archive.records.models import (
     DocumentedDate,
@@ -28,6 +29,9 @@ __all__ = [
     "Collection",
     "DocumentedDate",
     "EthnicGroup",
+    "Exhibit",
+    "ExhibitItem",
+    "ExhibitSection",
     "FestivalTiming",
     "HeritageRecord",
     "IssuedIdentifier",

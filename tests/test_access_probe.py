@@ -114,6 +114,39 @@ ROUTES = {
     ("editing.pick_subjects", "GET"): "test_pickers",
     ("editing.pick_lunar", "GET"): "test_pickers",
     ("media.set_access", "POST"): "test_who_may_change_data",
+    ("display.choose", "GET"): "test_pages_without_archive_content",
+    ("browse.index", "GET"): "test_browse_pages",
+    ("browse.groups", "GET"): "test_browse_pages",
+    ("browse.group", "GET"): "test_browse_pages",
+    ("browse.group_alias", "GET"): "test_browse_pages",
+    ("browse.places", "GET"): "test_browse_pages",
+    ("browse.place", "GET"): "test_browse_pages",
+    ("browse.categories", "GET"): "test_browse_pages",
+    ("browse.category", "GET"): "test_browse_pages",
+    ("browse.collections", "GET"): "test_browse_pages",
+    ("browse.collection", "GET"): "test_browse_pages",
+    ("seo.sitemap", "GET"): "test_sitemap_and_robots",
+    ("seo.sitemap_part", "GET"): "test_sitemap_and_robots",
+    ("seo.robots", "GET"): "test_sitemap_and_robots",
+    ("calendar.index", "GET"): "test_exhibits_and_calendar",
+    ("map.index", "GET"): "test_exhibits_and_calendar",
+    ("viewer.script", "GET"): "test_pages_without_archive_content",
+    ("viewer.icon", "GET"): "test_pages_without_archive_content",
+    ("calendar.feed", "GET"): "test_exhibits_and_calendar",
+    ("exhibits.index", "GET"): "test_exhibits_and_calendar",
+    ("exhibits.detail", "GET"): "test_exhibits_and_calendar",
+    ("exhibit_admin.index", "GET"): "test_exhibits_and_calendar",
+    ("exhibit_admin.new", "GET"): "test_exhibits_and_calendar",
+    ("exhibit_admin.new", "POST"): "test_exhibits_and_calendar",
+    ("exhibit_admin.edit", "GET"): "test_exhibits_and_calendar",
+    ("exhibit_admin.edit", "POST"): "test_exhibits_and_calendar",
+    ("exhibit_admin.delete", "POST"): "test_exhibits_and_calendar",
+    ("exhibit_admin.new_section", "GET"): "test_exhibits_and_calendar",
+    ("exhibit_admin.new_section", "POST"): "test_exhibits_and_calendar",
+    ("exhibit_admin.edit_section", "GET"): "test_exhibits_and_calendar",
+    ("exhibit_admin.edit_section", "POST"): "test_exhibits_and_calendar",
+    ("exhibit_admin.move_section", "POST"): "test_exhibits_and_calendar",
+    ("exhibit_admin.delete_section", "POST"): "test_exhibits_and_calendar",
 }
 
 
@@ -353,6 +386,196 @@ def test_home_and_record_list(world):
             f"{role} /records: total {first.strip()!r}, but {len(items)} entries",
         )
     finish(world, "test_home_and_record_list", problems)
+
+
+# --- browse, sitemap -------------------------------------------------------------------------------------
+
+
+def _paged(world, role: str, path: str, problems: Problems) -> list[Answer]:
+    """Every page of a paginated browse page (``?page=``), as *role*."""
+    answers = []
+    for number in range(1, 30):
+        answer = fetch(world, role, f"{path}{'&' if '?' in path else '?'}page={number}")
+        if number > 1 and answer.status == 404:
+            break
+        problems.status(f"{role} GET {path} page {number}", answer, 200)
+        answers.append(answer)
+        if 'rel="next"' not in answer.text:
+            break
+    return answers
+
+
+def test_browse_pages(world):
+    """Browse pages list and count, for each person, only the records that person may see."""
+    problems = Problems()
+    category = world_db_category(world)
+    lists = (
+        f"/groups/{aw.GROUP}",
+        f"/places/{aw.PLACE}",
+        f"/categories/{category}",
+        f"/collections/{aw.COLLECTION}",
+    )
+    for role in ROLES:
+        forbidden = forbidden_for(world, role)
+        visible = {r.secret for r in RECORDS if sees_record(role, r)}
+        for path in (
+            "/browse",
+            "/groups",
+            "/places",
+            "/places?system=pre2025",
+            "/categories",
+            "/collections",
+        ):
+            answer = fetch(world, role, path)
+            problems.status(f"{role} GET {path}", answer, 200)
+            problems.no_leak(f"{role} GET {path}", answer, forbidden)
+        alias = fetch(world, role, f"/ethnic-groups/{aw.GROUP}")
+        problems.expect(
+            alias.status == 301 and alias.header("Location").endswith(f"/groups/{aw.GROUP}"),
+            f"{role} GET /ethnic-groups/{aw.GROUP}: {alias.status}",
+        )
+        for path in lists:
+            pages = _paged(world, role, path, problems)
+            shown = set()
+            for number, answer in enumerate(pages, 1):
+                problems.no_leak(f"{role} GET {path} page {number}", answer, forbidden)
+                shown |= {word for word in aw.all_secrets() if word in answer.text}
+            problems.expect(
+                shown == visible, f"{role} {path} shows {sorted(shown)}, expected {sorted(visible)}"
+            )
+    finish(world, "test_browse_pages", problems)
+
+
+def world_db_category(world) -> str:
+    """The category of the world's records (they all share the default one)."""
+    from archive.core.extensions import db
+    from archive.records.models import HeritageRecord
+
+    public_id = next(iter(world.record_ids.values()))
+    from sqlalchemy import select
+
+    return db.session.scalar(select(HeritageRecord.category).where(HeritageRecord.public_id == public_id))
+
+
+def test_sitemap_and_robots(world):
+    """The sitemap names only what an anonymous visitor may see, whoever asks for it."""
+    problems = Problems()
+    hidden = world.hidden_ids("visitor")
+    for role in ("visitor", "curator"):
+        sitemap = fetch(world, role, "/sitemap.xml")
+        problems.status(f"{role} GET /sitemap.xml", sitemap, 200)
+        parts = [sitemap] + [fetch(world, role, f"/sitemap-{n}.xml") for n in (1, 2)]
+        for answer in parts:
+            problems.expect(answer.status in (200, 404), f"{role} GET {answer.path}: {answer.status}")
+            problems.no_leak(f"{role} GET {answer.path}", answer, forbidden_for(world, "visitor"))
+            leaked = sorted(i for i in hidden if i in answer.text)
+            problems.expect(not leaked, f"{role} GET {answer.path} names hidden ids {leaked}")
+        robots = fetch(world, role, "/robots.txt")
+        problems.status(f"{role} GET /robots.txt", robots, 200)
+    finish(world, "test_sitemap_and_robots", problems)
+
+
+def _probe_exhibit(world):
+    """A published exhibit featuring every world record and showing every world picture."""
+    import uuid
+
+    from sqlalchemy import select
+
+    from archive.core.extensions import db
+    from archive.exhibits.models import Exhibit, ExhibitItem, ExhibitSection
+    from archive.media.models import MediaFile
+
+    exhibit = Exhibit(
+        slug=f"probe-exhibit-{uuid.uuid4().hex[:8]}",
+        title=[{"lang": "vi", "value": "Trưng bày thăm dò"}],
+        status="published",
+    )
+    records = ExhibitSection(kind="records", position=0)
+    for position, pk in enumerate(world.record_pk.values()):
+        records.items.append(ExhibitItem(record_id=pk, position=position))
+    exhibit.sections.append(records)
+    for position, spec in enumerate((m for m in aw.MEDIA if m.kind == "image"), 1):
+        media = db.session.scalar(select(MediaFile).where(MediaFile.public_id == world.media_ids[spec.name]))
+        exhibit.sections.append(
+            ExhibitSection(
+                kind="image", position=position, media_id=media.id, alt=[{"lang": "vi", "value": "Ảnh"}]
+            )
+        )
+    db.session.add(exhibit)
+    db.session.commit()
+    return exhibit
+
+
+def test_exhibits_and_calendar(world):
+    """An exhibit shows each person only the records and files that person may see; the calendar and its
+    feed show public records only, to everyone; the exhibit admin is for curators."""
+    problems = Problems()
+    exhibit = _probe_exhibit(world)
+    record_secrets = {r.secret for r in RECORDS}
+    public = {r.secret for r in RECORDS if sees_record("visitor", r)}
+    section = exhibit.sections[1]
+    for role in ROLES:
+        forbidden = forbidden_for(world, role)
+        answer = fetch(world, role, f"/exhibits/{exhibit.slug}")
+        problems.status(f"{role} GET /exhibits/<probe>", answer, 200)
+        problems.no_leak(f"{role} GET /exhibits/<probe>", answer, forbidden)
+        shown = {word for word in record_secrets if word in answer.text}
+        visible = {r.secret for r in RECORDS if sees_record(role, r)}
+        problems.expect(shown == visible, f"{role} exhibit shows {sorted(shown)}, expected {sorted(visible)}")
+        listing = fetch(world, role, "/exhibits")
+        problems.status(f"{role} GET /exhibits", listing, 200)
+        problems.no_leak(f"{role} GET /exhibits", listing, forbidden)
+        for path in ("/calendar", "/calendar.ics", "/calendar.ics?lang=en", "/map", "/map?system=pre2025"):
+            answer = fetch(world, role, path)
+            problems.status(f"{role} GET {path}", answer, 200)
+            problems.no_leak(f"{role} GET {path}", answer, forbidden_for(world, "visitor"))
+            shown = {word for word in record_secrets if word in answer.text}
+            if path.startswith("/calendar"):
+                problems.expect(shown == public, f"{role} {path} shows {sorted(shown)}, not {sorted(public)}")
+            else:  # the map names a few records per province
+                problems.expect(shown <= public, f"{role} {path} shows {sorted(shown - public)}")
+        # The exhibit admin: curators and administrators only. Empty forms are refused (400) or stale (409).
+        base = f"/admin/exhibits/{exhibit.id}"
+        admin = [
+            ("GET", "/admin/exhibits", {}),
+            ("GET", "/admin/exhibits/new", {}),
+            ("POST", "/admin/exhibits/new", {"data": {}}),
+            ("GET", f"{base}/edit", {}),
+            ("POST", f"{base}/edit", {"data": {}}),
+            ("GET", f"{base}/sections/new?kind=narrative", {}),
+            ("POST", f"{base}/sections/new?kind=narrative", {"data": {}}),
+            ("GET", f"{base}/sections/{section.id}/edit", {}),
+            ("POST", f"{base}/sections/{section.id}/edit", {"data": {}}),
+            ("POST", f"{base}/sections/{section.id}/move", {"data": {}}),
+        ]
+        if role not in ("administrator", "curator"):  # the destructive ones, for those who are refused
+            admin += [("POST", f"{base}/sections/{section.id}/delete", {}), ("POST", f"{base}/delete", {})]
+        for method, path, kwargs in admin:
+            answer = fetch(world, role, path, method, **kwargs)
+            what = f"{role} {method} {path}"
+            if role == "visitor":
+                problems.expect(login_redirect(answer), f"{what}: status {answer.status}")
+            elif role in ("administrator", "curator"):
+                problems.status(what, answer, {400, 409} if method == "POST" else 200)
+            else:
+                problems.status(what, answer, 403)
+    # Curators may delete: a section, then the whole exhibit.
+    for path in (
+        f"/admin/exhibits/{exhibit.id}/sections/{section.id}/delete",
+        f"/admin/exhibits/{exhibit.id}/delete",
+    ):
+        answer = fetch(world, "curator", path, "POST", data={"version_id": _exhibit_version(exhibit.id)})
+        problems.status(f"curator POST {path}", answer, 303)
+    problems.status("GET deleted exhibit", fetch(world, "visitor", f"/exhibits/{exhibit.slug}"), 404)
+    finish(world, "test_exhibits_and_calendar", problems)
+
+
+def _exhibit_version(exhibit_id: int) -> int:
+    from archive.core.extensions import db
+    from archive.exhibits.models import Exhibit
+
+    db.session.expire_all()
+    return db.session.get(Exhibit, exhibit_id).version_id
 
 
 # --- search -----------------------------------------------------------------------------------------------
@@ -757,6 +980,8 @@ def test_staff_pages(world):
 
 def test_pages_without_archive_content(world):
     """Sign-in pages, static files and tus discovery hold nothing of the archive's records."""
+    from archive.records.viewer import osd_version
+
     problems = Problems()
     requests = [
         ("GET", "/login", {}),
@@ -769,6 +994,9 @@ def test_pages_without_archive_content(world):
         ("POST", "/invite/not-a-token", {"data": {}}),
         ("GET", "/static/archive.css", {}),
         ("GET", "/static/vendor/tus.min.js", {}),
+        ("GET", "/display?text=large&next=/records", {}),
+        ("GET", f"/static/vendor/openseadragon/{osd_version()}/openseadragon.min.js", {}),
+        ("GET", f"/static/vendor/openseadragon/{osd_version()}/images/zoomin_rest.png", {}),
         ("OPTIONS", "/uploads/", {}),
     ]
     for role in ("visitor", "researcher"):

@@ -1,49 +1,125 @@
-"""A visitor's journey in a real browser (Debian's Chromium driven by Playwright), phone and desktop."""
+"""Visitors' journeys in a real browser (Debian's Chromium driven by Playwright): on a 360x740 phone and on
+a desktop, in Vietnamese and in English, and once more with JavaScript switched off. Screenshots of every
+step are saved under test-artifacts/."""
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
+VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
+HEADINGS = {
+    "vi": {"home": "Lễ hội và Phong tục các Dân tộc thiểu số Việt Nam", "held": "Thời gian tổ chức"},
+    "en": {"home": "Festivals and Customs of Vietnam's Ethnic Minorities", "held": "When it is held"},
+}
+OTHER = {"vi": "en", "en": "vi"}
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
-@pytest.mark.parametrize(
-    "viewport", [{"width": 360, "height": 740}, {"width": 1280, "height": 900}], ids=["phone", "desktop"]
-)
-def test_visitor_browses_reads_a_record_and_switches_language(browser, live_server, viewport, artifacts_dir):
-    context = browser.new_context(viewport=viewport, locale="vi-VN")
-    page = context.new_page()
-    name = f"{viewport['width']}x{viewport['height']}"
-    page.goto(live_server + "/")
-    assert page.locator("html").get_attribute("lang") == "vi"
-    assert (
-        page.get_by_role("heading", level=1).inner_text()
-        == "Lễ hội và Phong tục các Dân tộc thiểu số Việt Nam"
+
+def _shot(page, artifacts_dir, name: str) -> None:
+    page.screenshot(path=str(artifacts_dir / f"journey-{name}.png"), full_page=True)
+
+
+def _no_horizontal_scroll(page, where: str) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"{where}: the page is {overflow}px wider than the screen"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_visitor_journey(browser, live_server, device, lang, artifacts_dir):
+    """Home → browse an ethnic group → a record (media, dates) → the other language, same page →
+    the festival calendar → the map → an exhibit → search."""
+    context = browser.new_context(
+        viewport=VIEWPORTS[device], locale=f"{lang}-VN" if lang == "vi" else "en-GB"
     )
-    page.screenshot(path=str(artifacts_dir / f"home-vi-{name}.png"), full_page=True)
+    page = context.new_page()
+    tag = f"{device}-{lang}"
 
-    page.get_by_role("link", name="Tất cả bản ghi").click()
-    assert "/records" in page.url
-    page.get_by_role("link", name="Trang sau").click()
-    assert "page=2" in page.url
-    page.get_by_role("link", name="Trang trước").click()
+    page.goto(live_server + "/")  # the first visit follows Accept-Language
+    assert page.url == f"{live_server}/{lang}/"
+    assert page.locator("html").get_attribute("lang") == lang
+    assert page.get_by_role("heading", level=1).inner_text() == HEADINGS[lang]["home"]
+    _no_horizontal_scroll(page, f"home {tag}")
+    _shot(page, artifacts_dir, f"home-{tag}")
 
-    target = page.get_by_role("link", name="Lễ hội Lồng Tồng", exact=True)
-    for _ in range(20):  # page through the list until the record shows up
-        if target.count():
-            break
-        page.get_by_role("link", name="Trang sau").click()
-    target.click()
+    page.locator("main .entry-points a[href$='/groups']").click()
+    assert page.url.endswith(f"/{lang}/groups")
+    page.locator("main a[href$='/groups/tay']").first.click()
+    assert page.url.endswith(f"/{lang}/groups/tay")
+    _no_horizontal_scroll(page, f"group {tag}")
+    _shot(page, artifacts_dir, f"group-{tag}")
+
+    page.locator("main a[href*='/records/'][href$='/long-tong-tay-nung']").first.click()
+    assert "/long-tong-tay-nung" in page.url and f"/{lang}/records/" in page.url
+    assert page.get_by_text(HEADINGS[lang]["held"]).first.is_visible()
+    assert page.locator("main audio source, main video source, main img").count() >= 1
+    _no_horizontal_scroll(page, f"record {tag}")
+    _shot(page, artifacts_dir, f"record-{tag}")
+
+    record_path = page.url.split(f"/{lang}/", 1)[1]
+    page.get_by_role("link", name=LANGUAGE_NAMES[OTHER[lang]]).click()
+    assert page.url == f"{live_server}/{OTHER[lang]}/{record_path}"  # the same page in the other language
+    assert page.locator("html").get_attribute("lang") == OTHER[lang]
+    assert page.get_by_text(HEADINGS[OTHER[lang]]["held"]).first.is_visible()
+    page.get_by_role("link", name=LANGUAGE_NAMES[lang]).click()
+    assert page.locator("html").get_attribute("lang") == lang
+
+    page.locator("nav.main-nav a[href$='/calendar']").click()
+    assert page.url.endswith(f"/{lang}/calendar")
+    assert page.locator("main a[href*='/records/']").count() >= 1
+    _shot(page, artifacts_dir, f"calendar-{tag}")
+
+    page.locator("nav.main-nav a[href$='/map']").click()
+    assert page.url.endswith(f"/{lang}/map")
+    assert page.locator("main svg").first.is_visible()
+    _no_horizontal_scroll(page, f"map {tag}")
+    _shot(page, artifacts_dir, f"map-{tag}")
+
+    page.locator("nav.main-nav a[href$='/exhibits']").click()
+    assert page.url.endswith(f"/{lang}/exhibits")
+    page.locator("main a[href*='/exhibits/']").first.click()
+    assert f"/{lang}/exhibits/" in page.url
+    assert page.locator("main section, main article").count() >= 1
+    _no_horizontal_scroll(page, f"exhibit {tag}")
+    _shot(page, artifacts_dir, f"exhibit-{tag}")
+
+    box = page.locator("header .site-search input[type=search]")
+    box.fill("lồng tồng")
+    box.press("Enter")
+    page.wait_for_url(f"**/{lang}/search?**")
+    assert page.locator("main a[href*='/long-tong-tay-nung']").count() >= 1
+    _shot(page, artifacts_dir, f"search-{tag}")
+    context.close()
+
+
+def test_everything_works_without_javascript(browser, live_server, artifacts_dir):
+    """Browse, search, read, play media and switch language with JavaScript switched off."""
+    context = browser.new_context(viewport=VIEWPORTS["phone"], java_script_enabled=False, locale="vi-VN")
+    page = context.new_page()
+    page.goto(live_server + "/vi/")
+    form = page.locator("main form[role=search]")
+    form.locator("input[type=search]").fill("lồng tồng")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/vi/search?**")
+    page.locator("main a[href*='/long-tong-tay-nung']").first.click()
     assert page.get_by_role("heading", level=1).inner_text() == "Lễ hội Lồng Tồng"
-    assert page.get_by_text("Thời gian tổ chức").is_visible()
-    assert page.locator("audio, video, img").count() >= 1
-    page.screenshot(path=str(artifacts_dir / f"record-vi-{name}.png"), full_page=True)
+    _shot(page, artifacts_dir, "nojs-record-vi")
+
+    # A recording: the browser's own player, with a source it can fetch.
+    source = page.locator("main audio source, main video source").first
+    src = source.get_attribute("src")
+    response = page.request.get(live_server + src, headers={"Range": "bytes=0-99"})
+    assert response.status in (200, 206) and len(response.body()) > 0
 
     page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_text("When it is held").is_visible()
-    page.screenshot(path=str(artifacts_dir / f"record-en-{name}.png"), full_page=True)
-
-    with page.expect_response(lambda r: r.url.endswith("/dc.xml")) as response:
-        page.get_by_role("link", name="Dublin Core (XML)").click()
-    assert response.value.status == 200
-    assert "<dc:title" in response.value.text()
+    page.locator("nav.main-nav a[href$='/browse']").click()
+    assert page.url.endswith("/en/browse")
+    page.locator("main a[href$='/places']").first.click()
+    assert page.locator("main a[href*='/places/']").count() >= 34
+    page.locator("nav.main-nav a[href$='/calendar']").click()
+    assert page.locator("main a[href*='/records/']").count() >= 1
+    page.locator("nav.main-nav a[href$='/map']").click()
+    assert page.locator("main svg a").count() >= 1
+    _shot(page, artifacts_dir, "nojs-map-en")
     context.close()

@@ -65,6 +65,6 @@ def test_proxy_hops_trust_exactly_that_many_forwarded_addresses(tmp_path):
         application = create_app(config)
         application.add_url_rule("/whoami", "whoami", lambda: request.remote_addr or "")
         with application.test_client() as client:
-            response = client.get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+            response = client.get("/vi/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
             seen.append(response.get_data(as_text=True))
     assert seen == ["127.0.0.1", "203.0.113.9"]

@@ -9,7 +9,7 @@ def test_forms_refuse_posts_without_a_csrf_token(client, app, make_user, make_re
     record = make_record(created_by=user)
     refused = client.post("/login", data={"email": user.email, "password": "correct horse battery"})
     assert refused.status_code == 400
-    page = client.get("/login").get_data(as_text=True)
+    page = client.get("/vi/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     accepted = client.post(
         "/login", data={"email": user.email, "password": "correct horse battery", "csrf_token": token}

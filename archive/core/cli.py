@@ -333,5 +333,5 @@ def translate_compile() -> None:
 @translate_group.command("init")
 @click.argument("language")
 def translate_init(language: str) -> None:
-    """Start a catalog for a new interface LANGUAGE (then add it to ARCHIVE_LANGUAGES)."""
+    """Start a catalog for a new interface LANGUAGE: once it exists the language is offered."""
     _pybabel("init", "-i", _POT, "-d", "archive/translations", "-l", language)

@@ -84,6 +84,9 @@ def load_demo(with_media: bool = True) -> int:
             queue_derivatives(medium)
         created += 1
     _demo_protocols()
+    from archive.exhibits.demo import load_demo_exhibits
+
+    load_demo_exhibits()
     db.session.commit()
     logger.info("demo: %d records created", created)
     return created

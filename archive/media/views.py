@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from archive.core.access import can_add_media, can_view_media, denial_status, is_cacheable_publicly
 from archive.core.extensions import db
+from archive.core.i18n import language_neutral
 from archive.core.storage import original_path
 from archive.media import services
 from archive.media.models import MediaFile
@@ -205,6 +206,7 @@ def _private_headers(response, media: MediaFile):
 
 
 @bp.get("/media/<public_id>/file")
+@language_neutral
 def original(public_id: str):
     """The original file, to those who may see it (range requests supported)."""
     media = _visible_media(public_id)
@@ -222,6 +224,7 @@ def original(public_id: str):
 
 
 @bp.get("/media/<public_id>/r/<name>")
+@language_neutral
 def rendition(public_id: str, name: str):
     """A rendition (web, low, 720, 360, audio_low, poster, peaks, thumbnail), range requests supported."""
     media = _visible_media(public_id)

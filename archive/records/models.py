@@ -229,7 +229,10 @@ class FestivalTiming(db.Model):
         recurrence = self.recurrence()
         if recurrence is not None:
             return recurrence.occurrences_in_gregorian_year(year)
-        start = dt.date(year, self.month, self.day or 1)
+        try:
+            start = dt.date(year, self.month, self.day or 1)
+        except ValueError:  # 29 February in a common year: the festival does not fall that year
+            return []
         return [(start, start + dt.timedelta(days=self.duration_days - 1))]
 
 

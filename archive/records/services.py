@@ -80,9 +80,14 @@ def public_records() -> Select:
     return stmt.where(HeritageRecord.id.not_in(withheld)) if withheld else stmt
 
 
-def list_public_records(page: int, per_page: int) -> tuple[list[HeritageRecord], int]:
-    """One page of public records, newest first by publication, and the total count."""
-    visible = public_records()  # built once: it reads which records the protocols withhold today
+def list_public_records(
+    page: int, per_page: int, visible: Select | None = None
+) -> tuple[list[HeritageRecord], int]:
+    """One page of public records, newest first by publication, and the total count.
+
+    ``visible`` is :func:`public_records` when the caller has already built it for this request."""
+    if visible is None:
+        visible = public_records()  # built once: it reads which records the protocols withhold today
     total = db.session.scalar(select(func.count()).select_from(visible.subquery()))
     stmt = _eager(visible).order_by(HeritageRecord.published_at.desc(), HeritageRecord.id.desc())
     rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
@@ -330,9 +335,11 @@ def _unique_slug(base: str) -> str:
     return slug
 
 
-def upcoming_festivals(today: dt.date, limit: int = 6) -> list[tuple[dt.date, dt.date, HeritageRecord]]:
+def upcoming_festivals(
+    today: dt.date, limit: int = 6, visible: Select | None = None
+) -> list[tuple[dt.date, dt.date, HeritageRecord]]:
     """Public records with a recurrence, by their next occurrence on or after *today*."""
-    stmt = _eager(public_records().join(FestivalTiming)).distinct()
+    stmt = _eager((public_records() if visible is None else visible).join(FestivalTiming)).distinct()
     out = []
     for record in db.session.scalars(stmt):
         for timing in record.timings:
@@ -340,15 +347,15 @@ def upcoming_festivals(today: dt.date, limit: int = 6) -> list[tuple[dt.date, dt
             if recurrence is not None:
                 first, last = recurrence.next_occurrence(today)
             else:
-                first, last = min(
-                    (
-                        r
-                        for year in (today.year, today.year + 1)
-                        for r in timing.dates_in_year(year)
-                        if r[1] >= today
-                    ),
-                    key=lambda r: r[0],
-                )
+                coming = [
+                    r
+                    for year in (today.year, today.year + 1)
+                    for r in timing.dates_in_year(year)
+                    if r[1] >= today
+                ]
+                if not coming:  # e.g. 29 February with no leap year in the next two
+                    continue
+                first, last = min(coming, key=lambda r: r[0])
             out.append((first, last, record))
     out.sort(key=lambda item: (item[0], item[2].slug))
     return out[:limit]

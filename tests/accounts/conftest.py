@@ -22,7 +22,7 @@ def mailbox(caplog):
             """Paths of the links of one kind ("password/reset" or "invite") in the order mailed."""
             found = []
             for message in self.messages:
-                found += re.findall(rf"http://archive\.test(/{kind}/[A-Za-z0-9_-]+)", message)
+                found += re.findall(rf"http://archive\.test((?:/vi|/en)?/{kind}/[A-Za-z0-9_-]+)", message)
             return found
 
         def last_link(self, kind: str) -> str:

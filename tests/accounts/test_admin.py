@@ -28,7 +28,7 @@ def _sign_in(client, email, password):
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):
-    response = client.get("/admin/users")
+    response = client.get("/vi/admin/users")
     assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
     assert client.post("/admin/users", data={}).status_code == 302
 
@@ -37,7 +37,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 def test_other_roles_are_refused(client, db, login, make_user, role):
     login(role)
     other = make_user("researcher")
-    assert client.get("/admin/users").status_code == 403
+    assert client.get("/vi/admin/users").status_code == 403
     assert _invite(client).status_code == 403
     assert (
         client.post(
@@ -54,13 +54,13 @@ def test_other_roles_are_refused(client, db, login, make_user, role):
 def test_administrators_see_every_account_with_role_and_state(client, db, login, make_user):
     admin = login("administrator")
     researcher = make_user("researcher")
-    page = client.get("/admin/users", headers=EN)
+    page = client.get("/en/admin/users", headers=EN)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert admin.email in text and researcher.email in text
     assert '<option selected value="researcher">' in text
     assert "Active" in text
-    assert "Accounts" in client.get("/", headers=EN).get_data(as_text=True)  # the menu link
+    assert "Accounts" in client.get("/en/", headers=EN).get_data(as_text=True)  # the menu link
 
 
 def test_invitation_end_to_end(app, client, db, login, mailbox):
@@ -68,7 +68,7 @@ def test_invitation_end_to_end(app, client, db, login, mailbox):
     response = _invite(client)
     assert response.status_code == 302
     assert "An invitation has been sent to mai.lo@example.vn." in client.get(
-        "/admin/users", headers=EN
+        "/en/admin/users", headers=EN
     ).get_data(as_text=True)
     invited = _user(db, "mai.lo@example.vn")
     assert invited.role == "curator" and invited.password_hash is None and invited.is_active
@@ -164,12 +164,12 @@ def test_deactivation_signs_out_and_blocks_until_reactivated(app, client, db, lo
     other = make_user("contributor")
     theirs = app.test_client()
     assert _sign_in(theirs, other.email, PASSWORD).status_code == 302
-    assert theirs.get("/account/password").status_code == 200
+    assert theirs.get("/vi/account/password").status_code == 200
 
     assert client.post(f"/admin/users/{other.id}/deactivate").status_code == 302
-    assert theirs.get("/account/password").status_code == 302  # signed out
+    assert theirs.get("/vi/account/password").status_code == 302  # signed out
     assert _sign_in(theirs, other.email, PASSWORD).status_code == 401
-    assert "Deactivated" in client.get("/admin/users", headers=EN).get_data(as_text=True)
+    assert "Deactivated" in client.get("/en/admin/users", headers=EN).get_data(as_text=True)
 
     own = client.post(f"/admin/users/{admin.id}/deactivate", headers=EN)
     assert own.status_code == 409
@@ -178,5 +178,5 @@ def test_deactivation_signs_out_and_blocks_until_reactivated(app, client, db, lo
     assert admin.is_active
 
     assert client.post(f"/admin/users/{other.id}/reactivate").status_code == 302
-    assert theirs.get("/account/password").status_code == 302  # the old session stays ended
+    assert theirs.get("/vi/account/password").status_code == 302  # the old session stays ended
     assert _sign_in(app.test_client(), other.email, PASSWORD).status_code == 302

@@ -22,7 +22,7 @@ def test_creates_an_administrator_from_the_environment(runner, db, client):
     admin = _user(db, "root@example.vn")
     assert admin.role == "administrator" and admin.display_name == "Quản trị" and admin.is_active
     assert client.post("/login", data={"email": "root@example.vn", "password": STRONG}).status_code == 302
-    assert client.get("/admin/users").status_code == 200
+    assert client.get("/vi/admin/users").status_code == 200
 
 
 def test_promotes_an_existing_account_with_a_prompted_password(runner, db, make_user, monkeypatch):

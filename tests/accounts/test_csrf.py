@@ -35,11 +35,11 @@ def test_account_forms_refuse_posts_without_a_csrf_token(app, client, db, login,
     assert other.role == "researcher" and other.is_active
 
     # With the page's token the same forms go through.
-    token = _token(client.get("/password/forgot").get_data(as_text=True))
+    token = _token(client.get("/vi/password/forgot").get_data(as_text=True))
     assert (
         client.post("/password/forgot", data={"email": other.email, "csrf_token": token}).status_code == 200
     )
-    page = client.get("/admin/users").get_data(as_text=True)
+    page = client.get("/vi/admin/users").get_data(as_text=True)
     role_token = re.search(
         rf'id="user-{other.id}-csrf_token" name="user-{other.id}-csrf_token" type="hidden" value="([^"]+)"',
         page,

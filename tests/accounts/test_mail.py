@@ -104,7 +104,7 @@ def test_a_reset_link_travels_through_smtp(client, make_user, smtp_server):
     assert received["to"] == [user.email]
     text = _parse(received["data"]).get_content()
     path = text.split("http://archive.test", 1)[1].split()[0]
-    assert path.startswith("/password/reset/")
+    assert path.startswith("/en/password/reset/")
     assert client.get(path, headers=EN).status_code == 200
 
 

@@ -24,9 +24,9 @@ def _sign_in(client, email, password):
 
 
 def test_the_login_page_links_to_the_reset_form(client):
-    page = client.get("/login", headers=EN).get_data(as_text=True)
-    assert 'href="/password/forgot"' in page
-    assert client.get("/password/forgot", headers=EN).status_code == 200
+    page = client.get("/en/login", headers=EN).get_data(as_text=True)
+    assert 'href="/en/password/forgot"' in page
+    assert client.get("/en/password/forgot", headers=EN).status_code == 200
 
 
 def test_reset_end_to_end_and_the_link_works_once(client, db, make_user, mailbox):
@@ -62,7 +62,7 @@ def test_reset_end_to_end_and_the_link_works_once(client, db, make_user, mailbox
 
     done = _reset(client, path, STRONG)
     assert done.status_code == 302 and done.headers["Location"].endswith("/login")
-    assert "Your password has been changed." in client.get("/login", headers=EN).get_data(as_text=True)
+    assert "Your password has been changed." in client.get("/en/login", headers=EN).get_data(as_text=True)
     assert _sign_in(client, user.email, OLD).status_code == 401
     assert _sign_in(client, user.email, STRONG).status_code == 302
 
@@ -121,7 +121,7 @@ def test_a_new_request_ends_the_older_links(client, db, make_user, mailbox):
 
 
 def test_unknown_links_are_not_found(client):
-    response = client.get("/password/reset/not-a-real-token", headers=EN)
+    response = client.get("/en/password/reset/not-a-real-token", headers=EN)
     assert response.status_code == 404
     assert "This link is not valid." in response.get_data(as_text=True)
     assert _reset(client, "/password/reset/not-a-real-token", STRONG).status_code == 404

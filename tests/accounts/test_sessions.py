@@ -68,14 +68,14 @@ def test_changing_the_password_signs_out_the_other_sessions(app, client, db, mak
     assert "Your current password is wrong." in wrong.get_data(as_text=True)
     weak = _change(phone, PASSWORD, "123456789012345")
     assert weak.status_code == 400 and "simple sequence" in weak.get_data(as_text=True)
-    assert laptop.get("/account/password").status_code == 200  # nothing changed yet
+    assert laptop.get("/vi/account/password").status_code == 200  # nothing changed yet
 
     changed = _change(phone, PASSWORD, STRONG)
     assert changed.status_code == 302
-    page = phone.get("/account/password", headers=EN)
+    page = phone.get("/en/account/password", headers=EN)
     assert page.status_code == 200  # this session stays signed in
     assert "Your other sessions have been signed out." in page.get_data(as_text=True)
-    signed_out = laptop.get("/account/password")
+    signed_out = laptop.get("/vi/account/password")
     assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
     assert _sign_in(app.test_client(), user.email).status_code == 401
     assert _sign_in(app.test_client(), user.email, STRONG).status_code == 302
@@ -93,7 +93,7 @@ def test_wrong_current_passwords_count_as_failed_sign_ins(client, db, make_user)
 
 
 def test_the_password_page_needs_a_signed_in_person(client):
-    response = client.get("/account/password")
+    response = client.get("/vi/account/password")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
@@ -108,13 +108,13 @@ def test_a_remember_me_cookie_follows_the_session_token(app, db, make_user):
 
     returning = app.test_client()
     returning.set_cookie("remember_token", value)
-    assert returning.get("/account/password").status_code == 200
+    assert returning.get("/vi/account/password").status_code == 200
 
     user.set_password(STRONG)
     db.session.commit()
     later = app.test_client()
     later.set_cookie("remember_token", value)
-    assert later.get("/account/password").status_code == 302
+    assert later.get("/vi/account/password").status_code == 302
 
 
 def test_old_style_session_identifiers_are_refused(app, client, make_user):
@@ -122,7 +122,7 @@ def test_old_style_session_identifiers_are_refused(app, client, make_user):
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)  # an identifier from before session tokens
         session["_fresh"] = True
-    assert client.get("/account/password").status_code == 302
+    assert client.get("/vi/account/password").status_code == 302
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
-    assert client.get("/account/password").status_code == 200
+    assert client.get("/vi/account/password").status_code == 200

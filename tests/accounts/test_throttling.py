@@ -46,7 +46,7 @@ def test_five_failures_lock_the_address_and_the_password_is_not_even_checked(
     assert locked.status_code == 429
     assert "Retry-After" in locked.headers
     assert checked == []
-    assert client.get("/account/password").status_code == 302  # not signed in
+    assert client.get("/vi/account/password").status_code == 302  # not signed in
 
 
 def test_unknown_addresses_are_locked_the_same_way(client, db):

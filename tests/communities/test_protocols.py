@@ -82,7 +82,7 @@ def test_community_record_members_see_it_others_get_the_protocol_notice(
 
     # A visitor: the community's notice, not the content; nothing in search. (The URL without the slug:
     # the slug repeats words of the title, which a visitor who has the full link already knows.)
-    response = client.get(f"/records/{record.public_id}")
+    response = client.get(f"/vi/records/{record.public_id}")
     assert response.status_code == 403
     body = response.get_data(as_text=True)
     assert "Chỉ người trong bản được xem lễ cấp sắc." in body and word not in body
@@ -91,14 +91,14 @@ def test_community_record_members_see_it_others_get_the_protocol_notice(
 
     outsider = make_user("researcher")
     client.post("/login", data={"email": outsider.email, "password": "correct horse battery"})
-    assert client.get(f"/records/{record.public_id}/{record.slug}").status_code == 403
+    assert client.get(f"/vi/records/{record.public_id}/{record.slug}").status_code == 403
     assert _search_total(client, word) == 0
     client.post("/logout")
 
     member = make_user("researcher")
     _member(db, member, community)
     client.post("/login", data={"email": member.email, "password": "correct horse battery"})
-    response = client.get(f"/records/{record.public_id}/{record.slug}")
+    response = client.get(f"/vi/records/{record.public_id}/{record.slug}")
     assert response.status_code == 200 and word in response.get_data(as_text=True)
     assert word in client.get(f"/records/{record.public_id}/dc.xml").get_data(as_text=True)
     assert _search_total(client, word) == 1
@@ -116,7 +116,7 @@ def test_public_record_with_one_community_recording_shows_the_notice_in_its_plac
     media.community_id = community.id
     db.session.commit()
 
-    page = client.get(f"/records/{record.public_id}/{record.slug}").get_data(as_text=True)
+    page = client.get(f"/vi/records/{record.public_id}/{record.slug}").get_data(as_text=True)
     assert "Only villagers" in page or "Chỉ người trong bản" in page
     assert f"/media/{media.public_id}/file" not in page
     assert client.get(f"/media/{media.public_id}/file").status_code == 401
@@ -128,7 +128,7 @@ def test_public_record_with_one_community_recording_shows_the_notice_in_its_plac
     response = client.get(f"/media/{media.public_id}/file")
     assert response.status_code == 200
     response.close()
-    page = client.get(f"/records/{record.public_id}/{record.slug}").get_data(as_text=True)
+    page = client.get(f"/vi/records/{record.public_id}/{record.slug}").get_data(as_text=True)
     assert f"/media/{media.public_id}/file" in page
 
 
@@ -141,14 +141,14 @@ def test_seasonal_record_is_hidden_out_of_season_and_shown_in_season(app, db, cl
     in_record.labels.append(_season_around(today, inside=True))
     db.session.commit()
 
-    response = client.get(f"/records/{out_record.public_id}")
+    response = client.get(f"/vi/records/{out_record.public_id}")
     assert response.status_code == 403
     assert "lunar month" in response.get_data(as_text=True) or "tháng" in response.get_data(as_text=True)
     assert out_word not in response.get_data(as_text=True)
     assert _search_total(client, out_word) == 0
     assert out_record.id in access.withheld_from_visitors()
 
-    response = client.get(f"/records/{in_record.public_id}/{in_record.slug}")
+    response = client.get(f"/vi/records/{in_record.public_id}/{in_record.slug}")
     assert response.status_code == 200 and in_word in response.get_data(as_text=True)
     assert _search_total(client, in_word) == 1
 
@@ -174,7 +174,7 @@ def test_withdrawing_consent_takes_the_record_out_of_view_at_once_and_is_logged(
         given_on=dt.date(2025, 3, 1), community=community,
     )  # fmt: skip
     db.session.commit()
-    assert client.get(f"/records/{record.public_id}/{record.slug}").status_code == 200
+    assert client.get(f"/vi/records/{record.public_id}/{record.slug}").status_code == 200
     assert _search_total(client, word) == 1
 
     client.post("/login", data={"email": curator.email, "password": "correct horse battery"})
@@ -184,7 +184,7 @@ def test_withdrawing_consent_takes_the_record_out_of_view_at_once_and_is_logged(
     assert response.status_code == 303
     client.post("/logout")
 
-    assert client.get(f"/records/{record.public_id}/{record.slug}").status_code == 404
+    assert client.get(f"/vi/records/{record.public_id}/{record.slug}").status_code == 404
     assert _search_total(client, word) == 0
     assert client.get(f"/records/{record.public_id}/record.jsonld").status_code == 404
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "consent_withdrawn")).all()
@@ -194,7 +194,7 @@ def test_withdrawing_consent_takes_the_record_out_of_view_at_once_and_is_logged(
     )
     # The owner and the staff still see it; withdrawing twice is refused.
     client.post("/login", data={"email": owner.email, "password": "correct horse battery"})
-    assert client.get(f"/records/{record.public_id}/{record.slug}").status_code == 200
+    assert client.get(f"/vi/records/{record.public_id}/{record.slug}").status_code == 200
     response = client.post(f"/records/{record.public_id}/consent/{consent.id}/withdraw", data={"reason": "x"})
     assert response.status_code == 409
 
@@ -206,7 +206,7 @@ def test_lapsed_consent_withholds_and_bad_consent_input_is_refused(app, db, clie
                            given_on=dt.date(2020, 1, 1), valid_until=dt.date(2021, 1, 1))  # fmt: skip
     db.session.add(lapsed)
     db.session.commit()
-    assert client.get(f"/records/{record.public_id}/{record.slug}").status_code == 404
+    assert client.get(f"/vi/records/{record.public_id}/{record.slug}").status_code == 404
 
     client.post("/login", data={"email": curator.email, "password": "correct horse battery"})
     before = _db.session.scalar(select(_db.func.count()).select_from(ConsentRecord))
@@ -227,7 +227,7 @@ def test_lapsed_consent_withholds_and_bad_consent_input_is_refused(app, db, clie
         ),
     ):
         response = client.post(
-            f"/records/{record.public_id}/consent", data=data, headers={"Accept-Language": "en"}
+            f"/en/records/{record.public_id}/consent", data=data, headers={"Accept-Language": "en"}
         )
         assert response.status_code == 400, data
         assert message in response.get_data(as_text=True)
@@ -238,7 +238,7 @@ def test_only_administrators_manage_communities_and_members_gain_access(
     app, db, client, make_user, make_record
 ):
     client.post("/login", data={"email": make_user("curator").email, "password": "correct horse battery"})
-    assert client.get("/admin/communities").status_code == 403
+    assert client.get("/vi/admin/communities").status_code == 403
     client.post("/logout")
     admin = make_user("administrator")
     client.post("/login", data={"email": admin.email, "password": "correct horse battery"})

@@ -69,7 +69,7 @@ def test_accepted_files_get_renditions(client, db, own_record, tmp_path, app, ki
         if path.is_file():
             assert hashlib.sha256(path.read_bytes()).hexdigest() == derivative.sha256
     assert _incoming(app) == []
-    page = client.get("/my/media?lang=en").get_data(as_text=True)
+    page = client.get("/en/my/media").get_data(as_text=True)
     assert media.public_id in page and "Ready" in page
 
 

@@ -331,9 +331,9 @@ def test_a_file_sent_in_several_chunks_becomes_media_of_the_record(
     assert not part_file(app, url).exists() and incoming_files(app) == incoming_before
     status = client.get(url + "/status?lang=en").get_json()
     assert status["state"] == "accepted" and status["media"] == media.public_id
-    assert status["link"] == "/my/media" and "renditions are being made" in status["message"]
+    assert status["link"] == "/en/my/media" and "renditions are being made" in status["message"]
     assert _head(client, url).headers["Upload-Offset"] == str(len(data))  # complete: nothing more to send
-    assert media.public_id in client.get("/my/media?lang=en").get_data(as_text=True)
+    assert media.public_id in client.get("/en/my/media").get_data(as_text=True)
 
 
 def test_a_file_the_pipeline_refuses_leaves_no_file_and_records_the_reason(
@@ -463,7 +463,7 @@ def test_tus_requests_need_the_csrf_token_of_the_session(client, app, own_record
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     refused = _create(client, own_record, 100)
     assert refused.status_code == 400 and refused.headers["Tus-Resumable"] == "1.0.0"
-    page = client.get(f"/records/{own_record.public_id}/media").get_data(as_text=True)
+    page = client.get(f"/vi/records/{own_record.public_id}/media").get_data(as_text=True)
     token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
     metadata = metadata_header(record=own_record.public_id, filename="a.jpg")
     created = client.post(
@@ -482,7 +482,7 @@ def test_tus_requests_need_the_csrf_token_of_the_session(client, app, own_record
 
 
 def test_the_upload_page_loads_tus_js_client_from_node_modules(client, own_record):
-    page = client.get(f"/records/{own_record.public_id}/media").get_data(as_text=True)
+    page = client.get(f"/vi/records/{own_record.public_id}/media").get_data(as_text=True)
     script = re.search(r'<script src="(/static/vendor/tus\.min\.js\?v=[0-9.]+)" defer>', page).group(1)
     assert 'data-tus-endpoint="/uploads/"' in page and 'enctype="multipart/form-data"' in page
     response = client.get(script)

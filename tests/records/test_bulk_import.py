@@ -140,7 +140,7 @@ def test_dry_run_writes_nothing_and_reports_every_problem(app, db, client, login
     token = _token(_send(client, csv_text, bundle))
     assert _snapshot(app, db) == before  # no record, no media row, no original
 
-    page = client.get(f"/import/{token}?lang=en")
+    page = client.get(f"/en/import/{token}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     tables = _tables(text)
@@ -162,7 +162,7 @@ def test_dry_run_writes_nothing_and_reports_every_problem(app, db, client, login
     assert _snapshot(app, db) == before
 
     # The same report in Vietnamese: translated where a translation exists.
-    vi = client.get(f"/import/{token}?lang=vi").get_data(as_text=True)
+    vi = client.get(f"/vi/import/{token}?lang=vi").get_data(as_text=True)
     vi_errors = {row for rows in _tables(vi).values() for row in rows}
     empty_vi = _in(app, "vi", FileProblem(6, "empty.jpg", "empty", {}, True))
     category_vi = _in(app, "vi", CellError(3, "category", "unknown_category",
@@ -181,7 +181,7 @@ def _allowed() -> str:
 
 def test_the_form_offers_a_zip_file_or_a_folder(client, login):
     login("contributor")
-    page = client.get("/import?lang=en").get_data(as_text=True)
+    page = client.get("/en/import").get_data(as_text=True)
     assert 'name="csrf_token"' in page
     assert re.search(r'<input id="bundle" name="bundle" type="file"', page)
     assert re.search(r'<input id="folder" name="folder" type="file" webkitdirectory multiple>', page)
@@ -206,7 +206,7 @@ def test_confirm_with_a_zip_creates_drafts_with_their_media(app, db, client, log
     )
     records_before, media_before, _ = _snapshot(app, db)
     token = _token(_send(client, csv_text, bundle))
-    report = client.get(f"/import/{token}?lang=en").get_data(as_text=True)
+    report = client.get(f"/en/import/{token}").get_data(as_text=True)
     tables = _tables(report)
     assert "Errors" not in tables
     assert tables["Warnings"] == [
@@ -217,7 +217,7 @@ def test_confirm_with_a_zip_creates_drafts_with_their_media(app, db, client, log
         ("2", "Lễ Lồng tồng thử", "Draft"),
         ("3", "Nghi lễ Then thử", "Draft"),
     ]
-    assert f'action="/import/{token}/confirm"' in report and "Import 2 records" in report
+    assert f'action="/en/import/{token}/confirm"' in report and "Import 2 records" in report
 
     done = client.post(f"/import/{token}/confirm?lang=en")
     assert done.status_code == 201, done.get_data(as_text=True)
@@ -240,7 +240,7 @@ def test_confirm_with_a_zip_creates_drafts_with_their_media(app, db, client, log
         assert media.state == "ready", (media.state, media.state_detail)
         assert media.derivatives
     assert _staged(app) == []
-    assert client.get(f"/import/{token}").status_code == 404  # used up
+    assert client.get(f"/vi/import/{token}").status_code == 404  # used up
 
 
 def test_folder_upload_by_a_curator_keeps_the_status(app, db, client, login, tmp_path):
@@ -257,7 +257,7 @@ def test_folder_upload_by_a_curator_keeps_the_status(app, db, client, login, tmp
     }
     records_before, media_before, _ = _snapshot(app, db)
     token = _token(_send(client, csv_text, folder=folder))
-    tables = _tables(client.get(f"/import/{token}?lang=en").get_data(as_text=True))
+    tables = _tables(client.get(f"/en/import/{token}").get_data(as_text=True))
     assert "Errors" not in tables and "Warnings" not in tables
     assert client.post(f"/import/{token}/confirm").status_code == 201
     assert _count(db, HeritageRecord) == records_before + 2
@@ -279,7 +279,7 @@ def test_a_refused_file_blocks_the_whole_import(app, db, client, login, tmp_path
     bundle = _zip({"good.jpg": _jpeg(tmp_path), "notes.jpg": b"not a picture\n" * 40, "cut.wav": truncated})
     before = _snapshot(app, db)
     token = _token(_send(client, csv_text, bundle))
-    errors = _tables(client.get(f"/import/{token}?lang=en").get_data(as_text=True))["Errors"]
+    errors = _tables(client.get(f"/en/import/{token}").get_data(as_text=True))["Errors"]
     assert [(row, where) for row, where, _ in errors] == [("3", "cut.wav"), ("3", "notes.jpg")]
     assert errors[0][2] == "The file is incomplete (truncated); send it again."
     assert errors[1][2].startswith("This kind of file is not accepted.")
@@ -301,7 +301,7 @@ def test_a_failure_while_confirming_leaves_no_orphan_originals(app, db, client, 
     )
     bundle = _zip({"first.jpg": _jpeg(tmp_path), "first.wav": _wav(tmp_path), "second.jpg": _jpeg(tmp_path)})
     token = _token(_send(client, csv_text, bundle))
-    assert "Errors" not in _tables(client.get(f"/import/{token}?lang=en").get_data(as_text=True))
+    assert "Errors" not in _tables(client.get(f"/en/import/{token}").get_data(as_text=True))
     # Between the dry run and the confirmation, someone else takes the identifier of the second row:
     # the first row's record and both its files are written before the second row fails.
     make_record(identifier=identifier, title="Bản ghi đã lấy mã")
@@ -403,23 +403,23 @@ def test_only_the_owner_sees_and_confirms_a_staged_import(app, db, client, login
     login("contributor")
     csv_text = HEADER + ",festival,draft,Lễ hội của tôi,Tày,pre2025-p06,a.jpg\n"
     token = _token(_send(client, csv_text, _zip({"a.jpg": _jpeg(tmp_path)})))
-    assert client.get(f"/import/{token}").status_code == 200
+    assert client.get(f"/vi/import/{token}").status_code == 200
 
     login("contributor")  # someone else on the same browser
-    assert client.get(f"/import/{token}").status_code == 404
+    assert client.get(f"/vi/import/{token}").status_code == 404
     before = _snapshot(app, db)
     assert client.post(f"/import/{token}/confirm").status_code == 404
     assert _snapshot(app, db) == before and len(_staged(app)) == 1  # still waiting for its owner
 
     anonymous = app.test_client()
-    for response in (anonymous.get("/import"), anonymous.get(f"/import/{token}"),
+    for response in (anonymous.get("/vi/import"), anonymous.get(f"/vi/import/{token}"),
                      anonymous.post(f"/import/{token}/confirm")):  # fmt: skip
         assert response.status_code == 302 and "/login" in response.headers["Location"]
 
     login("researcher")
-    assert client.get("/import").status_code == 403
-    assert client.get(f"/import/{token}").status_code == 403
-    assert client.get("/import/not-a-token").status_code == 403
+    assert client.get("/vi/import").status_code == 403
+    assert client.get(f"/vi/import/{token}").status_code == 403
+    assert client.get("/vi/import/not-a-token").status_code == 403
 
 
 def test_expired_imports_are_refused_and_purged(app, db, client, login, tmp_path, monkeypatch):
@@ -434,10 +434,10 @@ def test_expired_imports_are_refused_and_purged(app, db, client, login, tmp_path
     # The periodic job (run at once in the test configuration) removes what is older than the limit.
     app.extensions["jobs"]["purge_bulk_imports"]()
     assert [p.name for p in _staged(app)] == [fresh]
-    assert client.get(f"/import/{old}").status_code == 404
-    assert client.get(f"/import/{fresh}").status_code == 200
+    assert client.get(f"/vi/import/{old}").status_code == 404
+    assert client.get(f"/vi/import/{fresh}").status_code == 200
     monkeypatch.setitem(app.config, "BULK_IMPORT_STAGING_HOURS", 0)
-    assert client.get(f"/import/{fresh}").status_code == 404  # expired on the spot, and removed
+    assert client.get(f"/vi/import/{fresh}").status_code == 404  # expired on the spot, and removed
     assert _staged(app) == []
 
 

@@ -71,7 +71,7 @@ def test_my_records_by_state_with_comments_media_and_actions(
     db.session.commit()
 
     sign_in(client, me)
-    doc = page(client.get("/my/records", headers=EN))
+    doc = page(client.get("/en/my/records", headers=EN))
     assert [h.text_content().split("(")[0].strip() for h in doc.xpath("//section/h2")] == [
         "Drafts",
         "Submitted for review",
@@ -96,10 +96,11 @@ def test_my_records_by_state_with_comments_media_and_actions(
     # Edit only a draft or a returned record; add media to any own record; submit a draft or returned one.
     for record in (draft, returned):
         links = item(doc, record).xpath(".//a/@href")
-        assert f"/records/{record.public_id}/edit" in links and f"/records/{record.public_id}/media" in links
-        assert item(doc, record).xpath(f'.//form[@action="/records/{record.public_id}/workflow/submit"]')
+        base = f"/en/records/{record.public_id}"
+        assert f"{base}/edit" in links and f"{base}/media" in links
+        assert item(doc, record).xpath(f'.//form[contains(@action, "{base}/workflow/submit")]')
     for record in (submitted, published):
-        assert f"/records/{record.public_id}/edit" not in item(doc, record).xpath(".//a/@href")
+        assert f"/en/records/{record.public_id}/edit" not in item(doc, record).xpath(".//a/@href")
         assert not item(doc, record).xpath(".//form")
 
     # Submitting from the list comes back to it.
@@ -107,15 +108,15 @@ def test_my_records_by_state_with_comments_media_and_actions(
         f"/records/{returned.public_id}/workflow/submit", data={"next": "/my/records"}, headers=EN
     )
     assert response.status_code == 303 and response.headers["Location"] == "/my/records"
-    doc = page(client.get("/my/records", headers=EN))
+    doc = page(client.get("/en/my/records", headers=EN))
     assert group_of(doc, returned) == "group-in_review"
     assert "“Bị trả lại” was submitted for review" in doc.text_content()
 
 
 def test_my_records_is_for_contributors(client, login):
-    assert client.get("/my/records").status_code == 302
+    assert client.get("/vi/my/records").status_code == 302
     login("researcher")
-    assert client.get("/my/records").status_code == 403
+    assert client.get("/vi/my/records").status_code == 403
 
 
 def test_the_review_queue_oldest_first_with_publish_and_return(client, db, make_user, make_record):
@@ -128,30 +129,31 @@ def test_the_review_queue_oldest_first_with_publish_and_return(client, db, make_
     db.session.commit()
 
     sign_in(client, author)
-    assert client.get("/review").status_code == 403
+    assert client.get("/vi/review").status_code == 403
     sign_in(client, curator)
-    doc = page(client.get("/review", headers=EN))
+    doc = page(client.get("/en/review", headers=EN))
     queue = [li.get("id") for li in doc.xpath('//li[@class="review-item"]')]
     assert queue.index(f"review-{first.public_id}") < queue.index(f"review-{second.public_id}")
     assert f"review-{not_submitted.public_id}" not in queue
     entry = doc.get_element_by_id(f"review-{first.public_id}")
-    assert entry.xpath(f'.//form[@action="/records/{first.public_id}/workflow/publish"]//button')
-    textarea = entry.xpath(f'.//form[@action="/records/{first.public_id}/workflow/return"]//textarea')[0]
+    assert entry.xpath(f'.//form[contains(@action, "/records/{first.public_id}/workflow/publish")]//button')
+    returning = f'.//form[contains(@action, "/records/{first.public_id}/workflow/return")]//textarea'
+    textarea = entry.xpath(returning)[0]
     assert doc.xpath(f'//label[@for="{textarea.get("id")}"]')  # the comment box is labelled
-    assert doc.xpath('//nav//a[@href="/review"]')
+    assert doc.xpath('//nav//a[@href="/en/review"]')
 
     response = client.post(
         f"/records/{first.public_id}/workflow/publish", data={"next": "/review"}, headers=EN
     )
     assert response.status_code == 303 and response.headers["Location"] == "/review"
-    doc = page(client.get("/review", headers=EN))
+    doc = page(client.get("/en/review", headers=EN))
     assert "“Gửi trước” was published." in doc.text_content()
     assert not doc.xpath(f'//*[@id="review-{first.public_id}"]')
     client.post(f"/records/{second.public_id}/workflow/return", data={"comment": "Viết thêm mô tả."})
-    assert not page(client.get("/review")).xpath(f'//*[@id="review-{second.public_id}"]')
+    assert not page(client.get("/vi/review")).xpath(f'//*[@id="review-{second.public_id}"]')
     # The published record is public now.
     client.post("/logout")
-    assert client.get(f"/records/{first.public_id}/{first.slug}").status_code == 200
+    assert client.get(f"/vi/records/{first.public_id}/{first.slug}").status_code == 200
 
 
 def test_notifications_are_listed_and_marked_read(client, db, make_user, make_record):
@@ -162,24 +164,25 @@ def test_notifications_are_listed_and_marked_read(client, db, make_user, make_re
     db.session.commit()
 
     sign_in(client, author)
-    doc = page(client.get("/notifications", headers=EN))
-    nav = doc.xpath('//nav//a[@href="/notifications"]')[0].text_content()
+    doc = page(client.get("/en/notifications", headers=EN))
+    nav = doc.xpath('//nav[@class="user-nav"]//a[@href="/en/notifications"]')[0].text_content()
     assert nav == "Notifications (1 unread)"
     notices = doc.xpath('//li[contains(@class, "notification")]')
     assert len(notices) == 1 and "unread" in notices[0].get("class")
     text = notices[0].text_content()
     assert "“Lễ mừng cơm mới” was returned to you with comments" in text
     assert "Bổ sung người cung cấp thông tin." in text
-    assert notices[0].xpath(f'.//a[starts-with(@href, "/records/{record.public_id}")]')
+    assert notices[0].xpath(f'.//a[starts-with(@href, "/en/records/{record.public_id}")]')
 
     response = client.post("/notifications", headers=EN)
     assert response.status_code == 303
-    doc = page(client.get("/notifications", headers=EN))
-    assert doc.xpath('//nav//a[@href="/notifications"]')[0].text_content() == "Notifications"
+    doc = page(client.get("/en/notifications", headers=EN))
+    nav = doc.xpath('//nav[@class="user-nav"]//a[@href="/en/notifications"]')[0]
+    assert nav.text_content() == "Notifications"
     assert "unread" not in doc.xpath('//li[contains(@class, "notification")]')[0].get("class")
 
     # Nobody else sees them.
     sign_in(client, bystander)
-    doc = page(client.get("/notifications", headers=EN))
+    doc = page(client.get("/en/notifications", headers=EN))
     assert not doc.xpath('//li[contains(@class, "notification")]')
-    assert client.get("/notifications").status_code == 200
+    assert client.get("/vi/notifications").status_code == 200

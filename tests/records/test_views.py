@@ -15,15 +15,16 @@ def _record(db, slug):
 
 
 def test_home_defaults_to_vietnamese_and_switches_to_english(client):
-    page = client.get("/")
+    page = client.get("/vi/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert '<html lang="vi">' in html and "Lễ hội sắp diễn ra" in html
-    english = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    chosen = client.get("/en/")
+    english = chosen.get_data(as_text=True)
     assert '<html lang="en">' in english and "Upcoming festivals" in english
-    chosen = client.get("/?lang=en")
-    assert "lang=en" in chosen.headers["Set-Cookie"]
-    assert '<html lang="en">' in client.get("/").get_data(as_text=True)  # the choice is remembered
+    assert "lang=en" in chosen.headers["Set-Cookie"]  # the visitor's choice, for unprefixed links
+    again = client.get("/")  # the choice is remembered for an unprefixed visit
+    assert again.status_code == 302 and again.headers["Location"] == "/en/"
 
 
 def test_list_is_paginated_and_shows_only_public_published_records(client, db, make_record, app):
@@ -38,17 +39,17 @@ def test_list_is_paginated_and_shows_only_public_published_records(client, db, m
     pages = -(-visible // per_page)
     seen = 0
     for page in range(1, pages + 1):
-        html = client.get(f"/records?page={page}").get_data(as_text=True)
-        seen += html.count('<li>\n    <a href="/records/')
+        html = client.get(f"/vi/records?page={page}").get_data(as_text=True)
+        seen += html.count('<li>\n    <a href="/vi/records/')
         assert "Bản nháp bí mật" not in html and "Dành cho nhà nghiên cứu" not in html
     assert seen == visible
-    assert client.get(f"/records?page={pages + 1}").status_code == 404
-    assert client.get("/records?page=abc").status_code == 400
+    assert client.get(f"/vi/records?page={pages + 1}").status_code == 404
+    assert client.get("/vi/records?page=abc").status_code == 400
 
 
 def test_record_page_shows_every_field(client, db):
     record = _record(db, "long-tong-tay-nung")
-    response = client.get(f"/records/{record.public_id}")
+    response = client.get(f"/vi/records/{record.public_id}")
     assert response.status_code == 301
     assert response.headers["Location"].endswith(f"/records/{record.public_id}/{record.slug}")
     html = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -68,7 +69,7 @@ def test_fallback_is_announced(client, make_record):
     record = make_record(
         texts={"title": [LangString("Chỉ có tiếng Việt", "vi")], "summary": [LangString("Tóm tắt", "vi")]}
     )
-    html = client.get(f"/records/{record.public_id}/{record.slug}?lang=en").get_data(as_text=True)
+    html = client.get(f"/en/records/{record.public_id}/{record.slug}").get_data(as_text=True)
     assert (
         '<span lang="vi">Chỉ có tiếng Việt</span> <small class="fallback">(Shown in Vietnamese)</small>'
         in html
@@ -90,14 +91,14 @@ def test_downloads(client, db):
 
 
 def test_unknown_hidden_and_withdrawn_records(client, make_record, db):
-    assert client.get("/records/r0000000000").status_code == 404
+    assert client.get("/vi/records/r0000000000").status_code == 404
     draft = make_record(status="draft")
     private = make_record(access_level="private")
     for record in (draft, private):
-        assert client.get(f"/records/{record.public_id}/{record.slug}").status_code == 404
+        assert client.get(f"/vi/records/{record.public_id}/{record.slug}").status_code == 404
         assert client.get(f"/records/{record.public_id}/dc.xml").status_code == 404
     withdrawn = make_record(status="withdrawn")
-    response = client.get(f"/records/{withdrawn.public_id}")
+    response = client.get(f"/vi/records/{withdrawn.public_id}")
     assert response.status_code == 410
     assert "Bản ghi này đã bị rút" in response.get_data(as_text=True)
 
@@ -120,10 +121,10 @@ def test_record_pages_follow_the_access_rule(client, make_record, make_user):
     private = make_record(created_by=owner, access_level="private", title="Bản ghi riêng")
     withdrawn = make_record(created_by=owner, status="withdrawn", title="Bản ghi đã rút")
     for record in (draft, private):
-        assert client.get(f"/records/{record.public_id}/{record.slug}").status_code == 404
-    assert client.get(f"/records/{withdrawn.public_id}/{withdrawn.slug}").status_code == 410
+        assert client.get(f"/vi/records/{record.public_id}/{record.slug}").status_code == 404
+    assert client.get(f"/vi/records/{withdrawn.public_id}/{withdrawn.slug}").status_code == 410
     client.post("/login", data={"email": owner.email, "password": "correct horse battery"})
     for record in (draft, private):
-        page = client.get(f"/records/{record.public_id}/{record.slug}")
+        page = client.get(f"/vi/records/{record.public_id}/{record.slug}")
         assert page.status_code == 200 and record.slug in page.get_data(as_text=True)
-    assert client.get(f"/records/{withdrawn.public_id}/{withdrawn.slug}").status_code == 410
+    assert client.get(f"/vi/records/{withdrawn.public_id}/{withdrawn.slug}").status_code == 410

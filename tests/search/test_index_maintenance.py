@@ -63,7 +63,7 @@ def test_a_broken_index_answers_with_a_message_then_is_rebuilt(app, db, client, 
     # While a writer is busy (a rebuild in progress), search says so and never fails.
     page = _search(app, "le hoi")
     assert page.unavailable and page.total == 0
-    response = client.get("/search?q=le+hoi")
+    response = client.get("/vi/search?q=le+hoi")
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert "đang được xây dựng lại" in response.get_data(as_text=True)

@@ -46,10 +46,10 @@ def _facet(body: dict, name: str) -> dict[str, dict]:
 
 
 def test_header_search_box_is_a_plain_get_form_on_every_page(client):
-    for path in ("/", "/records"):
+    for path in ("/vi/", "/vi/records"):
         doc = _doc(client.get(path))
         (form,) = doc.xpath("//header//form[@role='search']")
-        assert form.get("method") == "get" and form.get("action") == "/search"
+        assert form.get("method") == "get" and form.get("action") == "/vi/search"
         (box,) = form.xpath(".//input[@name='q']")
         (label,) = doc.xpath(f"//label[@for='{box.get('id')}']")
         assert label.text_content().strip() == "Tìm trong kho lưu trữ"
@@ -58,7 +58,7 @@ def test_header_search_box_is_a_plain_get_form_on_every_page(client):
 
 
 def test_query_ranks_long_tong_first_with_a_highlighted_snippet(client):
-    response = client.get("/search?q=le+hoi+long+tong")
+    response = client.get("/vi/search?q=le+hoi+long+tong")
     assert response.status_code == 200
     doc = _doc(response)
     assert doc.xpath("//h1")[0].text_content() == "Kết quả cho “le hoi long tong”"
@@ -67,7 +67,7 @@ def test_query_ranks_long_tong_first_with_a_highlighted_snippet(client):
     first = hits[0]
     link = first.xpath(".//h3/a")[0]
     assert link.text_content() == "Lễ hội Lồng Tồng"
-    assert link.get("href").startswith("/records/") and link.get("href").endswith("/long-tong-tay-nung")
+    assert link.get("href").startswith("/vi/records/") and link.get("href").endswith("/long-tong-tay-nung")
     assert link.get("lang") == "vi"
     assert first.xpath(".//p[@class='snippet']/mark"), "the snippet highlights the query words"
     facts = first.xpath(".//dl[@class='hit-facts']")[0].text_content()
@@ -78,9 +78,9 @@ def test_query_ranks_long_tong_first_with_a_highlighted_snippet(client):
 
 def test_the_page_works_without_javascript(client):
     """Everything is links and GET forms: the query box, the sort select with its button, facet links."""
-    doc = _doc(client.get("/search?q=h%C3%A1t&ethnic_group=tay"))
+    doc = _doc(client.get("/vi/search?q=h%C3%A1t&ethnic_group=tay"))
     (form,) = doc.xpath("//main//form[@role='search']")
-    assert form.get("method") == "get" and form.get("action") == "/search"
+    assert form.get("method") == "get" and form.get("action") == "/vi/search"
     assert form.xpath(".//input[@name='q']/@value") == ["hát"]
     assert form.xpath(".//input[@type='hidden' and @name='ethnic_group']/@value") == ["tay"]
     sort = form.xpath(".//select[@name='sort']")[0]
@@ -92,11 +92,11 @@ def test_the_page_works_without_javascript(client):
     # The facet panel is a <details> (opens without script), its values are plain links.
     assert doc.xpath("//aside[@class='facets']//details[@id='filters']/summary")
     links = doc.xpath("//a[contains(@class, 'facet-value')]")
-    assert links and all(a.get("href").startswith("/search?") for a in links)
+    assert links and all(a.get("href").startswith("/vi/search?") for a in links)
 
 
 def test_filters_live_in_the_url_and_round_trip(client):
-    response = client.get("/search?q=h%C3%A1t&ethnic_group=tay&sort=title")
+    response = client.get("/vi/search?q=h%C3%A1t&ethnic_group=tay&sort=title")
     assert response.status_code == 200
     doc = _doc(response)
     # The selected value is marked and listed first; its link removes it and keeps everything else.
@@ -129,7 +129,7 @@ def test_filters_live_in_the_url_and_round_trip(client):
 def test_pagination_keeps_every_parameter(client, db):
     body = client.get("/search.json?category=festival&sort=title").get_json()
     assert body["pages"] >= 2
-    doc = _doc(client.get("/search?category=festival&sort=title"))
+    doc = _doc(client.get("/vi/search?category=festival&sort=title"))
     (next_link,) = doc.xpath("//nav[@class='pagination']/a[@rel='next']")
     assert _query(next_link.get("href")) == {"category": ["festival"], "sort": ["title"], "page": ["2"]}
     assert doc.xpath("//head/link[@rel='next']/@href") == [next_link.get("href")]
@@ -143,7 +143,7 @@ def test_pagination_keeps_every_parameter(client, db):
 
 
 def test_empty_search_is_a_browse_page_with_tips(client, db):
-    response = client.get("/search")
+    response = client.get("/vi/search")
     assert response.status_code == 200
     doc = _doc(response)
     assert doc.xpath("//h1")[0].text_content() == "Tìm kiếm"
@@ -158,7 +158,7 @@ def test_empty_search_is_a_browse_page_with_tips(client, db):
 
 
 def test_zero_results_page_offers_help(client):
-    response = client.get("/search?q=qwxzvb&ethnic_group=tay")
+    response = client.get("/vi/search?q=qwxzvb&ethnic_group=tay")
     assert response.status_code == 200
     doc = _doc(response)
     (box,) = doc.xpath("//div[@class='no-results']")
@@ -167,14 +167,14 @@ def test_zero_results_page_offers_help(client):
     assert "Kiểm tra chính tả" in text and "Dùng ít từ hơn" in text
     remove = box.xpath(".//a[starts-with(normalize-space(), 'Bỏ')]")
     assert len(remove) == 1 and _query(remove[0].get("href")) == {"q": ["qwxzvb"]}
-    assert box.xpath(".//a[@href='/records']")
+    assert box.xpath(".//a[@href='/vi/records']")
     assert doc.xpath("//meta[@name='robots']/@content") == ["noindex, follow"]
 
 
 def test_did_you_mean_links_to_the_corrected_search(client):
     body = client.get("/search.json?q=khmerr").get_json()
     assert body["suggestion"] == "khmer"
-    doc = _doc(client.get("/search?q=khmerr&sort=title"))
+    doc = _doc(client.get("/vi/search?q=khmerr&sort=title"))
     (para,) = doc.xpath("//p[@class='suggestion']")
     assert para.text_content().strip() == "Có phải bạn muốn tìm: khmer?"
     assert _query(para.xpath("a")[0].get("href")) == {"q": ["khmer"], "sort": ["title"]}
@@ -182,7 +182,7 @@ def test_did_you_mean_links_to_the_corrected_search(client):
 
 
 def test_english_interface(client):
-    doc = _doc(client.get("/search?q=long+tong&lang=en"))
+    doc = _doc(client.get("/en/search?q=long+tong"))
     assert doc.xpath("//h1")[0].text_content() == "Results for “long tong”"
     assert "Ethnic group" in [h.text_content() for h in doc.xpath("//aside//h3")]
     assert doc.xpath("//label[@for='search-sort']")[0].text_content() == "Sort by"
@@ -209,7 +209,7 @@ def test_json_endpoint_shape_and_values(client):
         "media_types", "thumbnail_url", "date",
     }  # fmt: skip
     assert hit["title"] == "Lễ hội Lồng Tồng" and hit["title_lang"] == "vi"
-    assert hit["url"] == f"http://archive.test/records/{hit['public_id']}/long-tong-tay-nung"
+    assert hit["url"] == f"http://archive.test/vi/records/{hit['public_id']}/long-tong-tay-nung"
     assert hit["category"] == "festival" and "<mark>" in hit["snippet_html"]
     assert "Tày" in hit["ethnic_groups"] and hit["date"] == "2019-02-14"
     assert set(hit["media_types"]) <= {"image", "audio", "video"}
@@ -246,7 +246,7 @@ def test_json_hits_are_counted_with_the_filters(client):
     ],
 )
 def test_bad_parameters_are_refused_with_a_translated_message(client, query, code, vietnamese, english):
-    page = client.get(f"/search?{query}")
+    page = client.get(f"/vi/search?{query}")
     assert page.status_code == 400
     assert vietnamese in _doc(page).xpath("//p[@class='problem']")[0].text_content()
     assert "Traceback" not in page.get_data(as_text=True)
@@ -254,14 +254,14 @@ def test_bad_parameters_are_refused_with_a_translated_message(client, query, cod
     assert data.status_code == 400 and data.headers["Access-Control-Allow-Origin"] == "*"
     assert data.get_json()["error"]["code"] == code and vietnamese in data.get_json()["error"]["message"]
 
-    page_en = client.get(f"/search?{query}&lang=en")
+    page_en = client.get(f"/en/search?{query}")
     assert page_en.status_code == 400
     assert english in _doc(page_en).xpath("//p[@class='problem']")[0].text_content()
     assert english in client.get(f"/search.json?{query}&lang=en").get_json()["error"]["message"]
 
 
 def test_too_long_query_is_refused(client):
-    assert client.get("/search?q=" + "a" * 201).status_code == 400
+    assert client.get("/vi/search?q=" + "a" * 201).status_code == 400
     assert client.get("/search.json?q=" + "a" * 201).get_json()["error"]["code"] == "query_too_long"
 
 
@@ -279,7 +279,7 @@ def test_autocomplete_titles_groups_and_places(client):
 
     groups = client.get("/search/autocomplete.json?q=kh%C6%A1").get_json()["results"]
     kho_mu = next(r for r in groups if r["kind"] == "ethnic_group" and r["label"] == "Khơ Mú")
-    assert kho_mu["url"] == "/search?ethnic_group=kho-mu" and kho_mu["count"] >= 1
+    assert kho_mu["url"] == "/vi/search?ethnic_group=kho-mu" and kho_mu["count"] >= 1
     # The group's link is a search that finds exactly that many records.
     assert (
         client.get(kho_mu["url"].replace("/search?", "/search.json?")).get_json()["total"] == kho_mu["count"]
@@ -309,7 +309,7 @@ def test_snippets_are_escaped_and_highlighted(client, make_record):
             "description": [LangString("Trước <script>alert(1)</script> là từ quixotry ở đây.", "vi")],
         },
     )
-    page = client.get("/search?q=quixotry")
+    page = client.get("/vi/search?q=quixotry")
     text = page.get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "<script>alert(1)" not in text
@@ -317,7 +317,7 @@ def test_snippets_are_escaped_and_highlighted(client, make_record):
     (hit,) = client.get("/search.json?q=quixotry").get_json()["hits"]
     assert "&lt;script&gt;" in hit["snippet_html"] and "<mark>quixotry</mark>" in hit["snippet_html"]
     # The query itself is escaped wherever it is shown.
-    echoed = client.get("/search?q=%3Cb%3Equixotry").get_data(as_text=True)
+    echoed = client.get("/vi/search?q=%3Cb%3Equixotry").get_data(as_text=True)
     assert "<b>quixotry" not in echoed and "&lt;b&gt;quixotry" in echoed
 
 
@@ -350,7 +350,7 @@ def _search_state(client) -> dict:
         "total": body["total"],
         "browse_total": browse["total"],
         "o_du": _facet(browse, "ethnic_group").get("o-du", {}).get("count", 0),
-        "page": _get(client, "/search?q=vlorpex").get_data(as_text=True),
+        "page": _get(client, "/vi/search?q=vlorpex").get_data(as_text=True),
         "completions": _get(client, "/search/autocomplete.json?q=vlorp").get_json()["results"],
         "group_completions": [r for r in groups if r["kind"] == "ethnic_group"],
     }
@@ -378,7 +378,7 @@ def test_restricted_records_never_reach_anonymous_visitors(app, client, db, logi
     assert mine["browse_total"] == owner_before["browse_total"] + 3 and mine["o_du"] == 3
     assert sorted(c["label"] for c in mine["completions"]) == expected
     assert mine["group_completions"][0]["count"] == 3
-    for url in ("/search?q=vlorpex", "/search.json?q=vlorpex", "/search/autocomplete.json?q=vlorp"):
+    for url in ("/vi/search?q=vlorpex", "/search.json?q=vlorpex", "/search/autocomplete.json?q=vlorp"):
         assert _get(client, url).headers["Cache-Control"] == "private"
         assert "private" not in _get(anonymous, url).headers.get("Cache-Control", "")
 
@@ -410,7 +410,7 @@ def test_missing_index_answers_503_and_is_rebuilt(isolated_app):
     assert data.headers["Retry-After"] == "30"
     assert data.get_json()["error"]["code"] == "unavailable"
     assert "đang được xây dựng lại" in data.get_json()["error"]["message"]
-    assert client.get("/records").status_code == 200
+    assert client.get("/vi/records").status_code == 200
 
     # The rebuild asked for has run (jobs run at once in tests): search answers again.
     assert index_dir.exists()
@@ -418,14 +418,14 @@ def test_missing_index_answers_503_and_is_rebuilt(isolated_app):
 
     # Lose the index again: the page explains, in the visitor's language, and links to the records list.
     shutil.rmtree(index_dir)
-    page = client.get("/search?q=l%E1%BB%85")
+    page = client.get("/vi/search?q=l%E1%BB%85")
     assert page.status_code == 503 and page.headers["Retry-After"] == "30"
     doc = _doc(page)
     assert "Chỉ mục tìm kiếm đang được xây dựng lại" in doc.xpath("//p[@class='problem']")[0].text_content()
-    assert doc.xpath("//main//a[@href='/records']")
+    assert doc.xpath("//main//a[@href='/vi/records']")
     shutil.rmtree(index_dir)
-    english = client.get("/search?q=x&lang=en")
+    english = client.get("/en/search?q=x")
     assert english.status_code == 503 and "The search index is being rebuilt" in english.get_data(
         as_text=True
     )
-    assert client.get("/search?q=x").status_code == 200
+    assert client.get("/vi/search?q=x").status_code == 200

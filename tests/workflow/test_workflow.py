@@ -32,7 +32,7 @@ def test_draft_to_published_through_review_with_a_return(app, db, client, make_r
     started = utcnow()
     word = "zq" + uuid.uuid4().hex[:8]
     record = make_record(title=f"Lễ hội {word}", status="draft", created_by=owner)
-    assert client.get(f"/records/{record.public_id}").status_code == 404  # visitors never see drafts
+    assert client.get(f"/vi/records/{record.public_id}").status_code == 404  # visitors never see drafts
 
     with pytest.raises(services.WorkflowError) as refused:
         services.transition(record, "publish", owner)
@@ -63,7 +63,7 @@ def test_draft_to_published_through_review_with_a_return(app, db, client, make_r
     services.transition(record, "publish", curator)
     db.session.commit()
     assert record.status == "published" and record.published_at is not None
-    assert word in client.get(f"/records/{record.public_id}/{record.slug}").get_data(as_text=True)
+    assert word in client.get(f"/vi/records/{record.public_id}/{record.slug}").get_data(as_text=True)
 
     events = db.session.scalars(
         select(WorkflowEvent).where(WorkflowEvent.record_id == record.id).order_by(WorkflowEvent.id)
@@ -96,7 +96,7 @@ def test_withdrawn_record_answers_410_and_leaves_search(app, db, client, make_re
     assert client.get(f"/search.json?q={word}").get_json()["total"] == 1
     services.transition(record, "withdraw", people["curator"], "Cộng đồng yêu cầu gỡ.")
     db.session.commit()
-    response = client.get(f"/records/{record.public_id}")
+    response = client.get(f"/vi/records/{record.public_id}")
     assert response.status_code == 410 and word not in response.get_data(as_text=True)
     assert client.get(f"/records/{record.public_id}/record.csv").status_code == 410
     assert client.get(f"/search.json?q={word}").get_json()["total"] == 0
@@ -117,7 +117,7 @@ def test_every_save_makes_a_revision_and_curators_see_a_readable_diff(app, db, c
     assert numbers == [2, 1]
 
     client.post("/login", data={"email": curator.email, "password": "correct horse battery"})
-    page = client.get(f"/records/{record.public_id}/history/2").get_data(as_text=True)
+    page = client.get(f"/vi/records/{record.public_id}/history/2").get_data(as_text=True)
     assert "<ins>Mới</ins>" in page
     assert "summary@vi" in page and "<ins>Lễ xuống đồng của người Tày.</ins>" in page
 
@@ -132,7 +132,7 @@ def test_every_save_makes_a_revision_and_curators_see_a_readable_diff(app, db, c
 
 def test_history_is_for_curators_and_the_owner_and_restore_for_curators(app, db, client, make_record, people):
     record = make_record(title="Lễ cúng rừng", status="draft", created_by=people["owner"])
-    url = f"/records/{record.public_id}/history"
+    url = f"/vi/records/{record.public_id}/history"
     assert client.get(url).status_code == 302  # sign in first
     client.post("/login", data={"email": people["other"].email, "password": "correct horse battery"})
     assert client.get(url).status_code == 403

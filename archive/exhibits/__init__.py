@@ -1,0 +1,1 @@
+"""Curated virtual exhibitions: built by curators in the admin area, shown to visitors."""
