@@ -97,7 +97,7 @@ def test_everything_works_without_javascript(browser, live_server, artifacts_dir
     context = browser.new_context(viewport=VIEWPORTS["phone"], java_script_enabled=False, locale="vi-VN")
     page = context.new_page()
     page.goto(live_server + "/vi/")
-    form = page.locator("main form[role=search]")
+    form = page.locator("header form[role=search]")
     form.locator("input[type=search]").fill("lồng tồng")
     form.locator("button[type=submit]").click()
     page.wait_for_url("**/vi/search?**")

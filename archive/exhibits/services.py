@@ -256,8 +256,10 @@ def _section_snapshot(section: ExhibitSection) -> dict:
     }
 
 
-def _check_version(exhibit: Exhibit, version: int | None) -> None:
-    if version is not None and version != exhibit.version_id:
+def _check_version(exhibit: Exhibit, version: int | None, required: bool = False) -> None:
+    """Refuse a change made from a form opened on another version (or, when ``required``, from no form:
+    deleting needs to know what the curator saw)."""
+    if (version is None and required) or (version is not None and version != exhibit.version_id):
         raise StaleExhibit()
 
 
@@ -312,7 +314,7 @@ def _apply(exhibit: Exhibit, data: ExhibitData) -> None:
 def delete_exhibit(user: User, exhibit: Exhibit, version: int | None) -> None:
     """Delete an exhibit and its sections (curators); the records and media stay as they are."""
     _require_curator(user)
-    _check_version(exhibit, version)
+    _check_version(exhibit, version, required=True)
     before = _snapshot(exhibit)
     exhibit_id, slug = exhibit.id, exhibit.slug
     db.session.delete(exhibit)
@@ -390,7 +392,7 @@ def _apply_section(section: ExhibitSection, data: SectionData) -> None:
 def delete_section(user: User, exhibit: Exhibit, section: ExhibitSection, version: int | None) -> None:
     """Remove a section from an exhibit (curators)."""
     _require_curator(user)
-    _check_version(exhibit, version)
+    _check_version(exhibit, version, required=True)
     before = _section_snapshot(section)
     section_id = section.id
     exhibit.sections.remove(section)

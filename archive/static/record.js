@@ -30,6 +30,20 @@
       if (sources.length && sources[0] !== player.querySelector("source")) {
         var anchor = player.querySelector("track") || player.lastChild;
         sources.forEach(function (source) { player.insertBefore(source, anchor); });
+        if (player.readyState === 0 && player.paused) {
+          // Not started: load() now would fetch data on some browsers despite preload="none"; the
+          // new first source is taken when the visitor presses play.
+          if (!player.dataset.reloadOnPlay) {
+            player.dataset.reloadOnPlay = "1";
+            player.addEventListener("play", function reload() {
+              player.removeEventListener("play", reload);
+              delete player.dataset.reloadOnPlay;
+              player.load();
+              player.play();
+            });
+          }
+          return;
+        }
         var time = player.currentTime, playing = !player.paused;
         player.load();
         if (time > 0) {

@@ -94,7 +94,10 @@ def test_a_lunar_date_can_fall_twice_in_one_gregorian_year(app, festival):
 
 
 def test_lunar_dates_in_words_in_english(app):
-    with app.test_request_context("/en/calendar"):
+    from flask_babel import refresh
+
+    with app.test_request_context("/calendar", headers={"Accept-Language": "en"}):
+        refresh()
         assert services.lunar_day_words(LunarDay(2026, 1, 15)) == "15th day of the 1st lunar month"
         assert services.lunar_day_words(LunarDay(2026, 3, 22)) == "22nd day of the 3rd lunar month"
         assert services.lunar_day_words(LunarDay(2028, 5, 11, True)) == "11th day of the leap 5th lunar month"

@@ -233,3 +233,19 @@ def test_admin_forms_need_a_csrf_token(client, app, login, make_exhibit, monkeyp
         client.post(f"/vi/admin/exhibits/{exhibit.id}/edit", data=dict(data, csrf_token=token)).status_code
         == 303
     )
+
+
+def test_deleting_needs_the_version_the_curator_saw(client, login, make_exhibit, db):
+    from archive.exhibits.models import Exhibit
+
+    exhibit = make_exhibit(sections=[{"kind": "narrative", "body": [{"lang": "vi", "value": "A"}]}])
+    login("curator")
+    section = exhibit.sections[0]
+    assert client.post(f"/vi/admin/exhibits/{exhibit.id}/sections/{section.id}/delete").status_code == 409
+    assert client.post(f"/vi/admin/exhibits/{exhibit.id}/delete").status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Exhibit, exhibit.id) is not None and len(exhibit.sections) == 1
+    response = client.post(f"/vi/admin/exhibits/{exhibit.id}/delete", data={"version_id": exhibit.version_id})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Exhibit, exhibit.id) is None
