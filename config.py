@@ -82,6 +82,23 @@ class Config:
     #: Seconds shared caches may keep a browse page for anonymous visitors. (ARCHIVE_BROWSE_CACHE_SECONDS)
     BROWSE_CACHE_SECONDS: int = _env_int("ARCHIVE_BROWSE_CACHE_SECONDS", 300)
 
+    #: Most records in one search export (/search/export.<fmt>); the file says when the list was cut.
+    #: (ARCHIVE_EXPORT_LIMIT)
+    EXPORT_LIMIT: int = _env_int("ARCHIVE_EXPORT_LIMIT", 1000)
+
+    #: OAI-PMH: the repository's contact address (ARCHIVE_OAI_ADMIN_EMAIL; else MAIL_FROM), records
+    #: per list page (ARCHIVE_OAI_PAGE_SIZE) and seconds a resumption token stays valid
+    #: (ARCHIVE_OAI_TOKEN_LIFETIME).
+    OAI_ADMIN_EMAIL: str | None = _env("ARCHIVE_OAI_ADMIN_EMAIL")
+    OAI_PAGE_SIZE: int = _env_int("ARCHIVE_OAI_PAGE_SIZE", 100)
+    OAI_TOKEN_LIFETIME: int = _env_int("ARCHIVE_OAI_TOKEN_LIFETIME", 86400)
+
+    #: JSON API rate limits (Flask-Limiter syntax): reads per client IP or token, writes per token;
+    #: Redis holds the counters when ARCHIVE_REDIS_URL is set.
+    #: (ARCHIVE_API_READ_RATE_LIMIT, ARCHIVE_API_WRITE_RATE_LIMIT)
+    API_READ_RATE_LIMIT: str = _env("ARCHIVE_API_READ_RATE_LIMIT", "300 per minute") or "300 per minute"
+    API_WRITE_RATE_LIMIT: str = _env("ARCHIVE_API_WRITE_RATE_LIMIT", "60 per minute") or "60 per minute"
+
     #: Largest CSV file accepted for import, in bytes. (ARCHIVE_MAX_IMPORT_BYTES)
     MAX_IMPORT_BYTES: int = _env_int("ARCHIVE_MAX_IMPORT_BYTES", 20 * 1024 * 1024)
 
@@ -292,6 +309,9 @@ class TestConfig(Config):
     JOBS_IMMEDIATE = True
     IIIF_CACHE_BYTES = 20 * 1024**2
     WTF_CSRF_ENABLED = False  # tests of CSRF itself switch it back on
+    # The probes and schemathesis send hundreds of API requests a minute; tests of the limits set their own.
+    API_READ_RATE_LIMIT = "100000 per minute"
+    API_WRITE_RATE_LIMIT = "100000 per minute"
 
 
 class ProductionConfig(Config):

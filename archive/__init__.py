@@ -70,6 +70,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     )
 
     from archive.accounts.views import bp as accounts_bp
+    from archive.api.account_views import bp as api_tokens_bp
+    from archive.api.views import bp as api_bp
     from archive.audit.views import bp as audit_bp
     from archive.browse.seo import bp_seo as seo_bp
     from archive.browse.views import bp as browse_bp
@@ -77,10 +79,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from archive.communities.views import bp as communities_bp
     from archive.exhibits.admin_views import admin_bp as exhibit_admin_bp
     from archive.exhibits.views import bp as exhibits_bp
+    from archive.iiif.presentation import bp as presentation_bp
     from archive.iiif.views import bp as iiif_bp
     from archive.map.views import bp as map_bp
     from archive.media.views import bp as media_bp
+    from archive.oai.views import bp as oai_bp
     from archive.records.editing_views import bp as editing_bp
+    from archive.records.exports import bp as exports_bp
     from archive.records.import_views import bp as imports_bp
     from archive.records.viewer import bp as viewer_bp
     from archive.records.views import bp as records_bp
@@ -89,7 +94,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     for blueprint in (records_bp, accounts_bp, media_bp, iiif_bp, search_bp, audit_bp, imports_bp, tus_bp,
                       communities_bp, workflow_bp, editing_bp, browse_bp, seo_bp,
-                      calendar_bp, exhibits_bp, exhibit_admin_bp, map_bp, viewer_bp):  # fmt: skip
+                      calendar_bp, exhibits_bp, exhibit_admin_bp, map_bp, viewer_bp,
+                      exports_bp, oai_bp, api_bp, api_tokens_bp,
+                      presentation_bp):  # fmt: skip
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)

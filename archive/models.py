@@ -1,10 +1,12 @@
 """Every model of the archive, imported in one place for Alembic and the shell."""
 
 from archive.accounts.models import AccountToken, LoginFailure, User
+from archive.api.models import ApiToken
 from archive.audit.models import AuditEvent
 from archive.communities.models import Community, CommunityMembership, ConsentRecord, CulturalLabel
 from archive.exhibits.models import Exhibit, ExhibitItem, ExhibitSection
 from archive.media.models import MediaFile, UploadSession
+from archive.oai.models import OaiItem, OaiItemSet, OaiSyncState
 from archive.records.models import (
     DocumentedDate,
     FestivalTiming,
@@ -21,6 +23,7 @@ from archive.workflow.models import Notification, RecordRevision, WorkflowEvent
 __all__ = [
     "AccountToken",
     "Agent",
+    "ApiToken",
     "AuditEvent",
     "Community",
     "CommunityMembership",
@@ -37,6 +40,9 @@ __all__ = [
     "IssuedIdentifier",
     "LoginFailure",
     "MediaFile",
+    "OaiItem",
+    "OaiItemSet",
+    "OaiSyncState",
     "Notification",
     "Place",
     "PlaceSuccession",

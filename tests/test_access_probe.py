@@ -131,6 +131,40 @@ ROUTES = {
     ("calendar.index", "GET"): "test_exhibits_and_calendar",
     ("map.index", "GET"): "test_exhibits_and_calendar",
     ("viewer.script", "GET"): "test_pages_without_archive_content",
+    ("exports.record_bibtex", "GET"): "test_record_pages_and_metadata_downloads",
+    ("exports.record_csl_json", "GET"): "test_record_pages_and_metadata_downloads",
+    ("exports.search_export", "GET"): "test_search_exports",
+    ("api.records", "GET"): "test_json_api",
+    ("api.record", "GET"): "test_json_api",
+    ("api.record_media", "GET"): "test_json_api",
+    ("api.media", "GET"): "test_json_api",
+    ("api.search", "GET"): "test_json_api",
+    ("api.ethnic_groups", "GET"): "test_json_api",
+    ("api.places", "GET"): "test_json_api",
+    ("api.categories", "GET"): "test_json_api",
+    ("api.agents", "GET"): "test_json_api",
+    ("api.collections", "GET"): "test_json_api",
+    ("api.collection", "GET"): "test_json_api",
+    ("api.exhibits", "GET"): "test_json_api",
+    ("api.exhibit", "GET"): "test_json_api",
+    ("api.openapi", "GET"): "test_json_api",
+    ("api.create_record", "POST"): "test_json_api",
+    ("api.update_record", "PATCH"): "test_json_api",
+    ("api.upload_media", "POST"): "test_json_api",
+    ("api.submit_record", "POST"): "test_json_api",
+    ("api_tokens.index", "GET"): "test_json_api",
+    ("api_tokens.create", "POST"): "test_json_api",
+    ("api_tokens.revoke", "POST"): "test_json_api",
+    ("presentation.manifest", "GET"): "test_iiif_presentation",
+    ("presentation.canvas", "GET"): "test_iiif_presentation",
+    ("presentation.top_collection", "GET"): "test_iiif_presentation",
+    ("presentation.group_collection", "GET"): "test_iiif_presentation",
+    ("presentation.place_collection", "GET"): "test_iiif_presentation",
+    ("presentation.category_collection", "GET"): "test_iiif_presentation",
+    ("presentation.collection_collection", "GET"): "test_iiif_presentation",
+    ("presentation.exhibit_collection", "GET"): "test_iiif_presentation",
+    ("oai.endpoint", "GET"): "test_oai_pmh",
+    ("oai.endpoint", "POST"): "test_oai_pmh",
     ("viewer.icon", "GET"): "test_pages_without_archive_content",
     ("calendar.feed", "GET"): "test_exhibits_and_calendar",
     ("exhibits.index", "GET"): "test_exhibits_and_calendar",
@@ -347,7 +381,7 @@ def test_record_pages_and_metadata_downloads(app, world):
                 # Nobody learns the slug (it spells the title) of a record they may not see.
                 problems.no_leak(what, answer, forbidden | (set() if expected == 200 else {slug}))
 
-            for name in ("dc.xml", "record.jsonld", "record.csv"):
+            for name in ("dc.xml", "record.jsonld", "record.csv", "citation.bib", "citation.json"):
                 what = f"{role} GET /records/{pid}/{name} ({spec.name})"
                 answer = fetch(world, role, f"/records/{pid}/{name}")
                 if problems.status(what, answer, expected) and expected == 200:
@@ -595,6 +629,226 @@ def _facet_count(body: dict, facet: str, key: str) -> int:
 def _hit_names(world, hits) -> set[str]:
     by_id = {pid: name for name, pid in world.record_ids.items()}
     return {by_id[h["public_id"]] for h in hits if h["public_id"] in by_id}
+
+
+def _api_tokens(world) -> dict[str, str]:
+    """A personal API token for every role that may hold one (contributors and staff)."""
+    from archive.accounts.models import User
+    from archive.api.tokens import create_token
+    from archive.core.extensions import db
+
+    tokens = {}
+    for role in ROLES:
+        user = db.session.get(User, world.user_ids[role]) if role in world.user_ids else None
+        if user is not None and role in aw.CONTRIBUTING:
+            _row, tokens[role] = create_token(user, f"probe {role}", None)
+    db.session.commit()
+    return tokens
+
+
+def test_json_api(world):
+    """The JSON API answers each token holder (and anyone without a token, as a visitor) with exactly what
+    that person may see; the session cookie never counts; writes need a token of a contributor."""
+    problems = Problems()
+    tokens = _api_tokens(world)
+    record_names = {pid: name for name, pid in world.record_ids.items()}
+    for role in ROLES:
+        token = tokens.get(role)
+        who = role if token else "visitor"  # without a token the API reads as a visitor, signed in or not
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        forbidden = forbidden_for(world, who)
+        visible = {world.record_ids[r.name] for r in RECORDS if sees_record(who, r)}
+
+        listed, page = set(), 1
+        while page < 20:
+            answer = fetch(world, role, f"/api/v1/records?collection={aw.COLLECTION}&per_page=7&page={page}",
+                           headers=headers)  # fmt: skip
+            if not problems.status(f"{role} GET /api/v1/records page {page}", answer, 200):
+                break
+            problems.no_leak(f"{role} GET /api/v1/records", answer, forbidden)
+            body = json.loads(answer.data)
+            items = body.get("items", body.get("records", []))
+            listed |= {item["id"] for item in items}
+            if 'rel="next"' not in answer.header("Link"):
+                break
+            page += 1
+        problems.expect(
+            listed == visible,
+            f"{role} /api/v1/records: {sorted(record_names.get(i, i) for i in listed ^ visible)} differ",
+        )
+
+        for pid, name in record_names.items():
+            expected = 200 if pid in visible else 404
+            for path in (f"/api/v1/records/{pid}", f"/api/v1/records/{pid}/media"):
+                answer = fetch(world, role, path, headers=headers)
+                problems.status(f"{role} GET {path} ({name})", answer, expected)
+                problems.no_leak(f"{role} GET {path}", answer, forbidden)
+        for spec in aw.MEDIA:
+            mid = world.media_ids[spec.name]
+            answer = fetch(world, role, f"/api/v1/media/{mid}", headers=headers)
+            problems.status(
+                f"{role} GET /api/v1/media ({spec.name})", answer, 200 if sees_media(who, spec) else 404
+            )
+            problems.no_leak(f"{role} GET /api/v1/media/{mid}", answer, forbidden)
+        for path in (f"/api/v1/search?ethnic_group={aw.GROUP}", "/api/v1/vocabularies/ethnic-groups",
+                     "/api/v1/vocabularies/places?q=bac", "/api/v1/vocabularies/categories",
+                     "/api/v1/vocabularies/agents", "/api/v1/collections",
+                     f"/api/v1/collections/{aw.COLLECTION}", "/api/v1/exhibits",
+                     "/api/v1/openapi.json"):  # fmt: skip
+            answer = fetch(world, role, path, headers=headers)
+            problems.status(f"{role} GET {path}", answer, 200)
+            problems.no_leak(f"{role} GET {path}", answer, forbidden)
+        problems.status(
+            f"{role} GET /api/v1/exhibits/<none>", fetch(world, role, "/api/v1/exhibits/zqx-none"), 404
+        )
+
+        # Writes: never with the session alone; with a token, the same rules as the forms. Invalid bodies are
+        # sent so that nothing is created: 422 shows the caller got past the access checks.
+        session_only = fetch(world, role, "/api/v1/records", "POST", json={})
+        problems.status(f"{role} POST /api/v1/records with the session only", session_only, 401)
+        if token:
+            answer = fetch(world, role, "/api/v1/records", "POST", json={"texts": 5}, headers=headers)
+            problems.status(f"{role} POST /api/v1/records (invalid)", answer, {400, 422})
+        for pid, name in record_names.items():
+            if pid in visible:
+                continue
+            for method, path, kwargs in (
+                ("PATCH", f"/api/v1/records/{pid}", {"json": {}}),
+                ("POST", f"/api/v1/records/{pid}/media", {"data": {}}),
+                ("POST", f"/api/v1/records/{pid}/submit", {}),
+            ):
+                answer = fetch(world, role, path, method, headers=headers, **kwargs)
+                problems.status(f"{role} {method} {path} ({name}, hidden)", answer, 404 if token else 401)
+                problems.no_leak(f"{role} {method} {path}", answer, forbidden)
+
+        # The token page: contributors and staff.
+        page = fetch(world, role, "/account/tokens")
+        if role == "visitor":
+            problems.expect(login_redirect(page), f"visitor GET /account/tokens: {page.status}")
+        else:
+            problems.status(f"{role} GET /account/tokens", page, 200 if role in aw.CONTRIBUTING else 403)
+        created = fetch(world, role, "/account/tokens", "POST", data={})
+        if role == "visitor":
+            problems.expect(login_redirect(created), f"visitor POST /account/tokens: {created.status}")
+        else:
+            problems.status(
+                f"{role} POST /account/tokens (no name)", created, 400 if role in aw.CONTRIBUTING else 403
+            )
+        revoke = fetch(world, role, "/account/tokens/999999/revoke", "POST")
+        if role != "visitor":
+            problems.status(f"{role} POST /account/tokens/<other>/revoke", revoke, {403, 404})
+    finish(world, "test_json_api", problems)
+
+
+def test_iiif_presentation(world):
+    """Manifests answer like the record page and hold only the files each person may see; collections list
+    only visible records; a hidden canvas is refused."""
+    problems = Problems()
+    category = world_db_category(world)
+    for role in ROLES:
+        forbidden = forbidden_for(world, role)
+        for spec in RECORDS:
+            pid = world.record_ids[spec.name]
+            expected = aw.record_status(role, spec)
+            what = f"{role} GET manifest of {spec.name}"
+            answer = fetch(world, role, f"/iiif/records/{pid}/manifest.json")
+            problems.status(what, answer, expected if expected != 403 else {401, 403})
+            problems.no_leak(what, answer, forbidden)
+            if expected == 200:
+                shown = {
+                    m.name
+                    for m in aw.MEDIA
+                    if m.record == spec.name and world.media_ids[m.name] in answer.text
+                }
+                wanted = {m.name for m in aw.MEDIA if m.record == spec.name and sees_media(role, m)}
+                problems.expect(shown == wanted, f"{what}: files {sorted(shown)}, expected {sorted(wanted)}")
+                if spec.level != "public" or spec.status != "published":
+                    not_public_cache(problems, what, answer)
+                for m in aw.MEDIA:
+                    if m.record == spec.name:
+                        canvas = fetch(world, role, f"/iiif/records/{pid}/canvas/{world.media_ids[m.name]}")
+                        ok = sees_media(role, m)
+                        problems.status(f"{role} GET canvas {m.name}", canvas, 200 if ok else {401, 403, 404})
+                        if not ok:
+                            problems.no_leak(f"{role} GET canvas {m.name}", canvas, forbidden)
+        for path in ("/iiif/collections/top.json", f"/iiif/collections/groups/{aw.GROUP}.json",
+                     f"/iiif/collections/places/{aw.PLACE}.json",
+                     f"/iiif/collections/categories/{category}.json",
+                     f"/iiif/collections/collections/{aw.COLLECTION}.json"):  # fmt: skip
+            answer = fetch(world, role, path)
+            problems.status(f"{role} GET {path}", answer, 200)
+            problems.no_leak(f"{role} GET {path}", answer, forbidden)
+        answer = fetch(world, role, "/iiif/collections/exhibits/zqx-none.json")
+        problems.status(f"{role} GET unknown exhibit collection", answer, 404)
+    finish(world, "test_iiif_presentation", problems)
+
+
+OAI = {"oai": "http://www.openarchives.org/OAI/2.0/"}
+
+
+def _oai_identifiers(world, role: str, method: str, problems: Problems) -> set[str]:
+    """Public ids of the non-deleted items of a whole ListRecords harvest of the world's group set."""
+    from lxml import etree
+
+    found: set[str] = set()
+    arguments = {"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": f"group:{aw.GROUP}"}
+    for _ in range(50):
+        if method == "GET":
+            answer = fetch(world, role, "/oai?" + "&".join(f"{k}={v}" for k, v in arguments.items()))
+        else:
+            answer = fetch(world, role, "/oai", "POST", data=arguments)
+        if not problems.status(f"{role} {method} /oai {arguments}", answer, 200):
+            break
+        root = etree.fromstring(answer.data)
+        for header in root.iterfind(".//oai:record/oai:header", OAI):
+            if header.get("status") != "deleted":
+                found.add(header.findtext("oai:identifier", namespaces=OAI).rsplit(":", 1)[-1])
+        token = root.findtext(".//oai:resumptionToken", namespaces=OAI)
+        if not token:
+            break
+        arguments = {"verb": "ListRecords", "resumptionToken": token}
+    return found
+
+
+def test_oai_pmh(world):
+    """Harvesters get the records an anonymous visitor may see, whoever is signed in, by GET and POST."""
+    problems = Problems()
+    public_ids = {world.record_ids[r.name] for r in RECORDS if sees_record("visitor", r)}
+    hidden = world.hidden_ids("visitor")
+    for role in ROLES:
+        for method in ("GET", "POST"):
+            found = _oai_identifiers(world, role, method, problems)
+            problems.expect(
+                found == public_ids, f"{role} {method} /oai: {len(found)} items, expected {len(public_ids)}"
+            )
+        for pid in sorted(hidden & set(world.record_ids.values())):
+            answer = fetch(
+                world, role, f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:archive.test:{pid}"
+            )
+            problems.expect(b'code="idDoesNotExist"' in answer.data, f"{role} GetRecord of hidden {pid}")
+            problems.no_leak(f"{role} GetRecord {pid}", answer, forbidden_for(world, "visitor"))
+    finish(world, "test_oai_pmh", problems)
+
+
+def test_search_exports(world, backend):
+    """Search exports hold exactly the records each person may find, in every format."""
+    problems = Problems()
+    for role in ROLES:
+        forbidden = forbidden_for(world, role)
+        expected = {r.name for r in searchable(role)}
+        for fmt in ("xml", "jsonld", "csv", "bib", "csl.json"):
+            what = f"{role} [{backend}] GET /search/export.{fmt}?ethnic_group={aw.GROUP}"
+            answer = fetch(world, role, f"/search/export.{fmt}?ethnic_group={aw.GROUP}")
+            if not problems.status(what, answer, 200):
+                continue
+            problems.no_leak(what, answer, forbidden)
+            found = {name for name, pid in world.record_ids.items() if pid in answer.text}
+            problems.expect(found == expected, f"{what}: holds {sorted(found)}, expected {sorted(expected)}")
+            problems.expect(
+                answer.header("X-Total-Count") == str(len(expected)),
+                f"{what}: X-Total-Count {answer.header('X-Total-Count')}, expected {len(expected)}",
+            )
+    finish(world, "test_search_exports", problems)
 
 
 def test_search_json(world, backend):

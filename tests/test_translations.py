@@ -61,7 +61,7 @@ class _VisibleText(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag in ("script", "style", "code", "kbd", "samp"):  # code reads the same in every language
             self._skip += 1
         for name, value in attrs:
             if name in VISIBLE_ATTRIBUTES and value and not (name == "value" and tag != "input"):
@@ -70,7 +70,7 @@ class _VisibleText(HTMLParser):
                 self._check(value, f"{tag}[{name}]")
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style") and self._skip:
+        if tag in ("script", "style", "code", "kbd", "samp") and self._skip:
             self._skip -= 1
 
     def handle_data(self, data):
@@ -101,6 +101,7 @@ def test_the_template_check_catches_plain_text():
     assert untranslated_template_text('<input type="submit" value="Save">') == ["input[value]: 'Save'"]
     assert untranslated_template_text('<input type="hidden" name="q" value="x">') == []
     assert untranslated_template_text("<p>{{ n }} × {{ m }} · 1:05</p>") == []
+    assert untranslated_template_text("<p>{{ _('Send') }} <code>Authorization: Bearer</code></p>") == []
 
 
 def test_templates_have_no_visible_text_outside_gettext():

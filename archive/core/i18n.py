@@ -31,7 +31,7 @@ LANG_COOKIE = "lang"
 URL_LANG_KEY = "archive.url_lang"
 BASE_ROOT_KEY = "archive.base_script_name"
 #: Blueprints that serve files and machine-readable data, never pages.
-NEUTRAL_BLUEPRINTS = frozenset({"iiif", "tus"})
+NEUTRAL_BLUEPRINTS = frozenset({"iiif", "tus", "presentation", "oai", "api", "viewer"})
 
 F = TypeVar("F", bound=Callable)
 
