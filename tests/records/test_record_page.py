@@ -333,12 +333,17 @@ def test_citation_in_english_and_vietnamese(client, make_record):
     assert 'class="copy-citation" hidden' in en  # the copy button appears only with JavaScript
 
 
-def test_metadata_exports_are_linked_and_no_manifest(client, make_record):
+def test_metadata_exports_citations_and_the_manifest_are_linked(client, make_record):
     record = make_record(title="Bản ghi xuất dữ liệu")
     html = _page(client, record)
     for path in ("dc.xml", "record.jsonld", "record.csv"):
         assert f'href="/records/{record.public_id}/{path}"' in html
-    assert "manifest" not in html.lower()
+    for path in ("citation.bib", "citation.json"):
+        assert f'href="/records/{record.public_id}/{path}?lang=' in html
+    manifest = f"/iiif/records/{record.public_id}/manifest.json"
+    assert f'href="{manifest}"' in html  # the link in the page
+    assert f'href="http://archive.test{manifest}"' in html  # and the alternate in the head
+    assert client.get(manifest).status_code == 200
 
 
 # --- related records and their cards --------------------------------------------------------------
