@@ -230,3 +230,21 @@ def test_browser_meets_no_policy_violation_and_search_js_works(browser, live_ser
     page.wait_for_function("window.__cspViolations.length > 0")
     assert page.evaluate("window.__cspViolations[0].directive").startswith("style-src")
     context.close()
+
+
+def test_a_nul_character_in_arguments_is_refused_before_any_query(client):
+    """PostgreSQL refuses NUL in text: 400 everywhere instead of 500 (found by schemathesis)."""
+    for path in (
+        "/search.json?ethnic_group=a%00b",
+        "/vi/search?q=%00",
+        "/api/v1/search?category=%00",
+        "/oai?verb=Identify%00",
+    ):
+        response = client.get(path, headers={"Accept-Language": "en"})
+        assert response.status_code == 400, path
+        response.close()
+    page = client.get("/en/search?q=%00")
+    assert page.status_code == 400 and "not allowed (NUL)" in page.get_data(as_text=True)
+    api = client.get("/api/v1/search?q=%00")
+    assert api.status_code == 400 and api.is_json
+    assert client.post("/login", data={"email": "a\x00b", "password": "x"}).status_code == 400

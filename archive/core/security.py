@@ -62,5 +62,26 @@ def _add_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Set the security headers on every response, pages, JSON, files and errors alike."""
+    """Set the security headers on every response, pages, JSON, files and errors alike, and refuse
+    arguments that hold a NUL character."""
     app.after_request(_add_headers)
+    app.before_request(_refuse_nul)
+
+
+def _refuse_nul():
+    """A NUL character is never meaningful in a URL argument or a form field, and PostgreSQL refuses it
+    in text: answer 400 before any query sees it (schemathesis found /search.json?ethnic_group=%00 -> 500)."""
+    from flask import request
+    from flask_babel import gettext as _
+    from werkzeug.exceptions import BadRequest
+
+    values = [*request.args.keys(), *request.args.values()]
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        values += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        error = BadRequest(_("The request holds a character that is not allowed (NUL)."))
+        error.translated = True
+        raise error
