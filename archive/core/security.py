@@ -75,12 +75,13 @@ def _refuse_nul():
     from flask_babel import gettext as _
     from werkzeug.exceptions import BadRequest
 
-    values = [*request.args.keys(), *request.args.values()]
+    # Every value of a repeated argument (MultiDict.values() gives only the first of each).
+    values = [item for key, items in request.args.lists() for item in (key, *items)]
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        values += [*request.form.keys(), *request.form.values()]
+        values += [item for key, items in request.form.lists() for item in (key, *items)]
     if any("\x00" in value for value in values):
         error = BadRequest(_("The request holds a character that is not allowed (NUL)."))
         error.translated = True
