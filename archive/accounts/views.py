@@ -26,6 +26,7 @@ from archive.audit import record as audit_record
 from archive.core.extensions import db, login_manager
 from archive.core.i18n import current_language
 from archive.core.mail import MailNotSent
+from archive.core.security import safe_local_path
 
 bp = Blueprint("accounts", __name__)
 logger = logging.getLogger(__name__)
@@ -48,12 +49,6 @@ def load_user(session_id: str) -> User | None:
     if user is None or not user.is_active or not user.session_matches(token):
         return None
     return user
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("records.home")
 
 
 def _client_ip() -> str:
@@ -95,7 +90,7 @@ def login():
         db.session.commit()
         if user is not None:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_local_path(request.args.get("next"), url_for("records.home")))
         form.password.errors.append(_("The email or password is wrong."))
         return render_template("accounts/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200

@@ -3,11 +3,10 @@ offer, remembered in a cookie so that they work without JavaScript and on every 
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Flask, redirect, request
 
 from archive.core.i18n import language_neutral
+from archive.core.security import safe_local_path
 
 COOKIE = "display"
 TEXT_SIZES = ("normal", "large", "larger")
@@ -37,16 +36,6 @@ def html_classes() -> str:
     return " ".join(classes)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site (no scheme, no host, no '//' trick) is followed back."""
-    if not target:
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target[:2] == "//" or "\\" in target:
-        return "/"
-    return target
-
-
 @bp.get("/display")
 @language_neutral
 def choose():
@@ -60,7 +49,7 @@ def choose():
         prefs["text"] = text
     if contrast in CONTRASTS:
         prefs["contrast"] = contrast
-    response = redirect(_safe_next(request.args.get("next")), 303)
+    response = redirect(safe_local_path(request.args.get("next"), "/"), 303)
     response.set_cookie(
         COOKIE,
         f"{prefs['text']}.{prefs['contrast']}",

@@ -61,6 +61,14 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
+def safe_local_path(target: str | None, default: str) -> str:
+    """*target* when it is a path on this site (no scheme, no host, no '//' or backslash trick), else
+    *default*: the only way a ``next`` argument may steer a redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
 def init_app(app: Flask) -> None:
     """Set the security headers on every response, pages, JSON, files and errors alike, and refuse
     arguments that hold a NUL character."""

@@ -32,6 +32,7 @@ from archive.communities.models import LABEL_KINDS, Community, CulturalLabel
 from archive.core.access import can_add_media, can_edit_record, can_view_record
 from archive.core.extensions import db
 from archive.core.i18n import current_language
+from archive.core.security import safe_local_path
 from archive.core.types import utcnow
 from archive.media.views import STATE_LABELS, reason_text
 from archive.records import forms, services
@@ -106,12 +107,6 @@ def _load_record(public_id: str) -> HeritageRecord:
     if not can_view_record(record):
         abort(410 if record.status == "withdrawn" else 404)
     return record
-
-
-def _safe_next(target: str | None, default: str) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 # --- the record form --------------------------------------------------------------------------------
@@ -309,7 +304,7 @@ def _refresh_first_revision(record: HeritageRecord) -> None:
 def transition(public_id: str, action: str):
     """Apply a workflow action (submit, publish, return, withdraw) with an optional comment."""
     record = _load_record(public_id)
-    back = _safe_next(request.form.get("next"), url_for("editing.my_records"))
+    back = safe_local_path(request.form.get("next"), url_for("editing.my_records"))
     try:
         workflow.transition(record, action, current_user, request.form.get("comment"))
         db.session.commit()
