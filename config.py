@@ -93,6 +93,16 @@ class Config:
     OAI_PAGE_SIZE: int = _env_int("ARCHIVE_OAI_PAGE_SIZE", 100)
     OAI_TOKEN_LIFETIME: int = _env_int("ARCHIVE_OAI_TOKEN_LIFETIME", 86400)
 
+    #: Open datasets: the largest table upload in bytes (ARCHIVE_DATASET_MAX_UPLOAD_BYTES), the most rows
+    #: (ARCHIVE_DATASET_MAX_ROWS) and columns (ARCHIVE_DATASET_MAX_COLUMNS) a table may have, rows per
+    #: preview page (ARCHIVE_DATASET_PAGE_SIZE), and the hour (Vietnam time, 0-23) at which the worker
+    #: regenerates the datasets computed from the archive (ARCHIVE_DATASET_REFRESH_HOUR).
+    DATASET_MAX_UPLOAD_BYTES: int = _env_int("ARCHIVE_DATASET_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+    DATASET_MAX_ROWS: int = _env_int("ARCHIVE_DATASET_MAX_ROWS", 200_000)
+    DATASET_MAX_COLUMNS: int = _env_int("ARCHIVE_DATASET_MAX_COLUMNS", 200)
+    DATASET_PAGE_SIZE: int = _env_int("ARCHIVE_DATASET_PAGE_SIZE", 25)
+    DATASET_REFRESH_HOUR: int = _env_int("ARCHIVE_DATASET_REFRESH_HOUR", 2)
+
     #: JSON API rate limits (Flask-Limiter syntax): reads per client IP or token, writes per token;
     #: Redis holds the counters when ARCHIVE_REDIS_URL is set.
     #: (ARCHIVE_API_READ_RATE_LIMIT, ARCHIVE_API_WRITE_RATE_LIMIT)

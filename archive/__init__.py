@@ -50,6 +50,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from archive import models  # noqa: F401
     from archive.audit import listeners as _audit_listeners  # noqa: F401
     from archive.core import access, cli, errors
+    from archive.datasets import generated as _dataset_jobs  # noqa: F401  (the daily refresh)
     from archive.media import services as _media_jobs  # noqa: F401
     from archive.media.tus import bp as tus_bp  # before jobs.init_app: declares the upload clean-up job
     from archive.search import indexing as _search_jobs  # noqa: F401
@@ -68,6 +69,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         label_meanings=protocol_labels.LABEL_MEANINGS,
         describe_season=lambda label: protocol_labels.describe_season(access.season_of(label)),
     )
+    from archive.datasets import links as dataset_links
+
+    dataset_links.init_app(app)
 
     from archive.accounts.views import bp as accounts_bp
     from archive.api.account_views import bp as api_tokens_bp
@@ -77,6 +81,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from archive.browse.views import bp as browse_bp
     from archive.calendar.views import bp as calendar_bp
     from archive.communities.views import bp as communities_bp
+    from archive.datasets.admin_views import admin_bp as dataset_admin_bp
+    from archive.datasets.catalog_views import bp as dcat_bp
+    from archive.datasets.views import bp as datasets_bp
     from archive.exhibits.admin_views import admin_bp as exhibit_admin_bp
     from archive.exhibits.views import bp as exhibits_bp
     from archive.iiif.presentation import bp as presentation_bp
@@ -96,7 +103,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
                       communities_bp, workflow_bp, editing_bp, browse_bp, seo_bp,
                       calendar_bp, exhibits_bp, exhibit_admin_bp, map_bp, viewer_bp,
                       exports_bp, oai_bp, api_bp, api_tokens_bp,
-                      presentation_bp):  # fmt: skip
+                      presentation_bp, datasets_bp, dataset_admin_bp, dcat_bp):  # fmt: skip
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)

@@ -4,6 +4,7 @@ from archive.accounts.models import AccountToken, LoginFailure, User
 from archive.api.models import ApiToken
 from archive.audit.models import AuditEvent
 from archive.communities.models import Community, CommunityMembership, ConsentRecord, CulturalLabel
+from archive.datasets.models import Dataset, DatasetRefresh, DatasetTable, DatasetVersion
 from archive.exhibits.models import Exhibit, ExhibitItem, ExhibitSection
 from archive.media.models import MediaFile, UploadSession
 from archive.oai.models import OaiItem, OaiItemSet, OaiSyncState
@@ -29,6 +30,10 @@ __all__ = [
     "CommunityMembership",
     "ConsentRecord",
     "CulturalLabel",
+    "Dataset",
+    "DatasetRefresh",
+    "DatasetTable",
+    "DatasetVersion",
     "Collection",
     "DocumentedDate",
     "EthnicGroup",

@@ -184,6 +184,19 @@ def find_pages(base: str) -> dict[str, str]:
         raise SystemExit(f"could not find a record page with an image ({image}) and one with audio ({audio})")
     pages["record-image"] = html.unescape(image)
     pages["record-audio"] = html.unescape(audio)
+    # The open datasets (issue 8): the list, the first dataset, and its first table's preview with chart.
+    status, body = http_get(f"{base}/vi/datasets")
+    if status == 200:
+        pages["datasets"] = "/datasets"
+        found = re.findall(r'href="/vi(/datasets/[a-z0-9-]+)"', body)
+        # The largest demo table (54 rows, 25 a page, a chart of 25 bars) when it is there.
+        found.sort(key=lambda path: not path.endswith("records-by-ethnic-group"))
+        if found:
+            pages["dataset"] = found[0]
+            _, page = http_get(f"{base}/vi{found[0]}")
+            tables = re.findall(r'href="/vi(/datasets/[a-z0-9-]+/v[0-9]+/[a-z0-9_-]+)"', page)
+            if tables:
+                pages["dataset-table"] = tables[0]
     return pages
 
 
@@ -482,7 +495,7 @@ def main() -> int:
                     f"kbit/s, CPU {CPU_SLOWDOWN}x slower; {args.runs} cold loads per page",
                     flush=True,
                 )
-                for name in ("record-image", "record-audio"):
+                for name in [n for n in ("record-image", "record-audio", "dataset-table") if n in pages]:
                     for lang in LANGUAGES:
                         url = f"{base}/{lang}{pages[name]}"
                         lcp[f"{name} ({lang})"] = [measure_lcp(browser, url) for _ in range(args.runs)]

@@ -181,11 +181,62 @@ def timing_labels(
     ]
 
 
+@dataclass(frozen=True)
+class DatasetDescription:
+    """What Dublin Core says about an open dataset (its latest published version)."""
+
+    url: str
+    title: list[LangString]
+    description: list[LangString]
+    publisher: str
+    keywords: list[LangString]
+    themes: list[LangString]
+    issued: str | None  # ISO date of the first publication
+    modified: str | None  # ISO date of the latest version
+    temporal: str | None  # "start/end" (ISO dates)
+    spatial: list[str]
+    license_uri: str
+    formats: list[str]
+    version: str
+
+
+def dataset_crosswalk(dataset: DatasetDescription) -> list[Statement]:
+    """Map an open dataset to Dublin Core statements (type Dataset), in a stable order."""
+    out: list[Statement] = []
+    out += _lit("title", dataset.title)
+    out.append(Statement("creator", dataset.publisher, "vi"))
+    out += _lit("subject", dataset.themes)
+    out += _lit("subject", dataset.keywords)
+    out += _lit("description", dataset.description)
+    out.append(Statement("publisher", dataset.publisher, "vi"))
+    if dataset.issued:
+        out.append(Statement("date", dataset.issued))
+    if dataset.modified:
+        out.append(Statement("modified", dataset.modified))
+    out.append(Statement("type", DCMITYPE + "Dataset", is_uri=True))
+    out += [Statement("format", mime) for mime in dataset.formats]
+    out.append(Statement("identifier", dataset.url, is_uri=True))
+    out += [Statement("spatial", label, "vi") for label in dataset.spatial]
+    if dataset.temporal:
+        out.append(Statement("temporal", dataset.temporal))
+    out.append(Statement("license", dataset.license_uri, is_uri=True))
+    return out
+
+
+def dataset_to_oai_dc(dataset: DatasetDescription) -> etree._Element:
+    """The ``oai_dc:dc`` element of an open dataset."""
+    return _oai_dc(dataset_crosswalk(dataset))
+
+
 def to_oai_dc(record: RecordDescription) -> etree._Element:
     """The ``oai_dc:dc`` element of a record (simple Dublin Core, valid against oai_dc.xsd)."""
+    return _oai_dc(crosswalk(record))
+
+
+def _oai_dc(all_statements: list[Statement]) -> etree._Element:
     root = etree.Element(f"{{{OAI_DC}}}dc", nsmap={"oai_dc": OAI_DC, "dc": DC, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{OAI_DC} {OAI_DC_SCHEMA}")
-    statements = [s for s in crosswalk(record) if s.element]
+    statements = [s for s in all_statements if s.element]
     for element in DCMES:
         for s in statements:
             if s.element == element:

@@ -181,6 +181,38 @@ ROUTES = {
     ("exhibit_admin.edit_section", "POST"): "test_exhibits_and_calendar",
     ("exhibit_admin.move_section", "POST"): "test_exhibits_and_calendar",
     ("exhibit_admin.delete_section", "POST"): "test_exhibits_and_calendar",
+    ("datasets.index", "GET"): "test_open_datasets",
+    ("datasets.dataset", "GET"): "test_open_datasets",
+    ("datasets.version", "GET"): "test_open_datasets",
+    ("datasets.table", "GET"): "test_open_datasets",
+    ("datasets.download", "GET"): "test_open_datasets",
+    ("datasets.download_latest", "GET"): "test_open_datasets",
+    ("dcat.catalog", "GET"): "test_open_datasets",
+    ("dcat.catalog_turtle", "GET"): "test_open_datasets",
+    ("dcat.catalog_jsonld", "GET"): "test_open_datasets",
+    ("dcat.datapackage", "GET"): "test_open_datasets",
+    ("dcat.datapackage_latest", "GET"): "test_open_datasets",
+    ("api.datasets", "GET"): "test_open_datasets",
+    ("api.dataset", "GET"): "test_open_datasets",
+    ("api.dataset_version", "GET"): "test_open_datasets",
+    ("api.dataset_table", "GET"): "test_open_datasets",
+    ("api.dataset_rows", "GET"): "test_open_datasets",
+    ("dataset_admin.index", "GET"): "test_open_datasets",
+    ("dataset_admin.new", "GET"): "test_open_datasets",
+    ("dataset_admin.new", "POST"): "test_open_datasets",
+    ("dataset_admin.edit", "GET"): "test_open_datasets",
+    ("dataset_admin.edit", "POST"): "test_open_datasets",
+    ("dataset_admin.dataset", "GET"): "test_open_datasets",
+    ("dataset_admin.upload", "POST"): "test_open_datasets",
+    ("dataset_admin.version", "GET"): "test_open_datasets",
+    ("dataset_admin.confirm_schema", "POST"): "test_open_datasets",
+    ("dataset_admin.remove_table", "POST"): "test_open_datasets",
+    ("dataset_admin.notes", "POST"): "test_open_datasets",
+    ("dataset_admin.discard", "GET"): "test_open_datasets",
+    ("dataset_admin.discard", "POST"): "test_open_datasets",
+    ("dataset_admin.publish", "POST"): "test_open_datasets",
+    ("dataset_admin.withdraw", "POST"): "test_open_datasets",
+    ("dataset_admin.reinstate", "POST"): "test_open_datasets",
 }
 
 
@@ -1482,3 +1514,191 @@ def test_who_may_change_data(world):
                 _refused(problems, what, role, answer, {403})
             problems.no_leak(what, answer, forbidden)
     finish(world, "test_who_may_change_data", problems)
+
+
+# --- open datasets ----------------------------------------------------------------------------------------
+
+DATASET_SECRETS = ("DSDRAFTTITLE", "DSDRAFTROW", "DSNEXTROW")
+
+
+def _probe_datasets(world, tmp_path):
+    """A public dataset with a draft next version, and a draft-only dataset prepared by the contributor;
+    the words of both drafts are secrets nobody may read outside the admin."""
+    from archive.accounts.models import User
+    from archive.core.extensions import db
+    from archive.datasets import services
+    from tests.datasets.factories import CSV, make_dataset
+
+    public = make_dataset(db, tmp_path)
+    next_csv = tmp_path / "next.csv"
+    next_csv.write_text(CSV + "DSNEXTROW,1,0.1\n", encoding="utf-8")
+    services.upload_table(
+        None,
+        public,
+        services.UploadRequest(
+            path=next_csv, filename="communes.csv", name="communes", schema_mode="previous"
+        ),
+        system=True,
+    )
+    contributor = db.session.get(User, world.user_ids["contributor"])
+    draft = make_dataset(
+        db,
+        tmp_path,
+        title="DSDRAFTTITLE",
+        csv_text=CSV + "DSDRAFTROW,2,0.2\n",
+        publish=False,
+        user=contributor,
+    )
+    db.session.commit()
+    return public, draft
+
+
+def test_open_datasets(world, tmp_path):
+    """Public dataset pages, files, catalogue and API are the same for everyone and never show a draft;
+    drafts answer 404 everywhere public; the admin is for officers, each on their own datasets."""
+    problems = Problems()
+    public, draft = _probe_datasets(world, tmp_path)
+    slug, table = public.slug, "communes"
+    secrets = set(DATASET_SECRETS)
+    public_paths = [
+        "/datasets",
+        f"/datasets/{slug}",
+        f"/datasets/{slug}/v1",
+        f"/datasets/{slug}/v1/{table}",
+        f"/datasets/{slug}/v1/{table}?q=Qu%E1%BA%A3ng&sort=communes&desc=1",
+        f"/datasets/{slug}/v1/{table}.csv",
+        f"/datasets/{slug}/v1/{table}.json",
+        f"/datasets/{slug}/v1/{table}.xlsx",
+        "/catalog.ttl",
+        "/catalog.jsonld",
+        f"/datasets/{slug}/v1/datapackage.json",
+        "/api/v1/datasets",
+        f"/api/v1/datasets/{slug}",
+        f"/api/v1/datasets/{slug}/versions/1",
+        f"/api/v1/datasets/{slug}/versions/1/tables/{table}",
+        f"/api/v1/datasets/{slug}/versions/1/tables/{table}/rows",
+        "/search.json?q=DSDRAFTTITLE&type=datasets",
+    ]
+    redirects = [f"/datasets/{slug}/latest/{table}.csv", f"/datasets/{slug}/datapackage.json", "/catalog"]
+    hidden = [
+        f"/datasets/{slug}/v2",
+        f"/datasets/{slug}/v2/{table}",
+        f"/datasets/{slug}/v2/{table}.csv",
+        f"/datasets/{slug}/v2/datapackage.json",
+        f"/api/v1/datasets/{slug}/versions/2",
+        f"/api/v1/datasets/{slug}/versions/2/tables/{table}/rows",
+        f"/datasets/{draft.slug}",
+        f"/datasets/{draft.slug}/v1",
+        f"/datasets/{draft.slug}/v1/{table}",
+        f"/datasets/{draft.slug}/v1/{table}.json",
+        f"/datasets/{draft.slug}/latest/{table}.csv",
+        f"/datasets/{draft.slug}/v1/datapackage.json",
+        f"/datasets/{draft.slug}/datapackage.json",
+        f"/api/v1/datasets/{draft.slug}",
+        f"/api/v1/datasets/{draft.slug}/versions/1/tables/{table}",
+    ]
+    for role in ROLES:
+        for path in public_paths:
+            answer = fetch(world, role, path)
+            what = f"{role} GET {path}"
+            problems.status(what, answer, 200)
+            if not path.endswith(".xlsx"):
+                problems.no_leak(what, answer, secrets)
+        for path in redirects:
+            answer = fetch(world, role, path)
+            problems.status(f"{role} GET {path}", answer, {302, 303})
+        for path in hidden:
+            answer = fetch(world, role, path)
+            problems.status(f"{role} GET {path}", answer, 404)
+            problems.no_leak(f"{role} GET {path}", answer, secrets)
+
+        # The admin: officers (contributors) and curators. A contributor works on their own datasets only;
+        # the public dataset (made by the system) and its draft are the curators'.
+        base, mine = f"/admin/datasets/{public.id}", f"/admin/datasets/{draft.id}"
+        draft_table = draft.versions[0].tables[0].id
+        next_table = public.draft_version.tables[0].id
+        own = [
+            ("GET", mine, {}),
+            ("GET", f"{mine}/v1", {}),
+            ("GET", f"{mine}/edit", {}),
+        ]
+        curators_only = [
+            ("GET", f"{base}/v2", {}),
+            ("GET", f"{base}/edit", {}),
+            ("POST", f"{base}/edit", {"data": {}}),
+            ("POST", f"{base}/upload", {"data": {}}),
+            ("POST", f"{base}/v2/tables/{next_table}/schema", {"data": {}}),
+            ("POST", f"{base}/v2/notes", {"data": {}}),
+            ("GET", f"{base}/v2/discard", {}),
+        ]
+        answer = fetch(world, role, "/admin/datasets")
+        what = f"{role} GET /admin/datasets"
+        if role == "visitor":
+            problems.expect(login_redirect(answer), f"{what}: status {answer.status}")
+        elif role in ("administrator", "curator", "contributor", "owner"):
+            problems.status(what, answer, 200)
+            if role == "owner":
+                problems.no_leak(what, answer, {"DSDRAFTTITLE"})
+        else:
+            problems.status(what, answer, 403)
+        for method, path, kwargs in [
+            ("GET", "/admin/datasets/new", {}),
+            ("POST", "/admin/datasets/new", {"data": {}}),
+        ]:
+            answer = fetch(world, role, path, method, **kwargs)
+            what = f"{role} {method} {path}"
+            if role == "visitor":
+                problems.expect(login_redirect(answer), f"{what}: status {answer.status}")
+            elif role in ("administrator", "curator", "contributor", "owner"):
+                problems.status(what, answer, 400 if method == "POST" else 200)
+            else:
+                problems.status(what, answer, 403)
+        for method, path, kwargs in own + curators_only:
+            answer = fetch(world, role, path, method, **kwargs)
+            what = f"{role} {method} {path}"
+            allowed = role in ("administrator", "curator") or (
+                role == "contributor" and (method, path, kwargs) in own
+            )
+            if role == "visitor":
+                problems.expect(login_redirect(answer), f"{what}: status {answer.status}")
+            elif allowed:
+                # Empty forms are refused (400) or stale (409); empty version notes are simply saved (303).
+                problems.status(what, answer, {303, 400, 409} if method == "POST" else 200)
+            else:
+                problems.status(what, answer, 403)
+                problems.no_leak(what, answer, secrets)
+        # What changes state, tried by those who may not: refused, and nothing changed.
+        if role not in ("administrator", "curator"):
+            for path in (
+                f"{base}/v2/publish",
+                f"{base}/withdraw",
+                f"{base}/reinstate",
+                f"{base}/v2/discard",
+                f"{base}/v2/tables/{next_table}/remove",
+                f"{mine}/v1/publish",
+            ):
+                answer = fetch(world, role, path, "POST")
+                what = f"{role} POST {path}"
+                if role == "visitor":
+                    problems.expect(login_redirect(answer), f"{what}: status {answer.status}")
+                else:
+                    problems.status(what, answer, 403)
+        if role != "contributor" and role not in ("administrator", "curator"):
+            answer = fetch(world, role, f"{mine}/v1/tables/{draft_table}/remove", "POST")
+            if role != "visitor":
+                problems.status(f"{role} POST remove a contributor's table", answer, 403)
+    # Those who may act: the curator withdraws and reinstates the public dataset; the contributor's own
+    # draft is refused publication (contributors do not publish), then discarded by them.
+    for path in (f"/admin/datasets/{public.id}/withdraw", f"/admin/datasets/{public.id}/reinstate"):
+        answer = fetch(world, "curator", path, "POST")
+        problems.status(f"curator POST {path}", answer, {302, 303})
+    answer = fetch(world, "contributor", f"/admin/datasets/{draft.id}/v1/tables/{draft_table}/remove", "POST")
+    problems.status("contributor removes a table of their draft", answer, {302, 303})
+    answer = fetch(world, "contributor", f"/admin/datasets/{draft.id}/v1/discard", "POST")
+    problems.status("contributor discards their draft", answer, {302, 303})
+    answer = fetch(world, "curator", f"/admin/datasets/{public.id}/v2/publish", "POST")
+    problems.status("curator publishes the next version", answer, {302, 303})
+    answer = fetch(world, "visitor", f"/datasets/{slug}/v2/{table}.csv")
+    problems.status("visitor GET the newly published v2", answer, 200)
+    problems.expect("DSNEXTROW" in answer.text, "published v2 lacks its new row")
+    finish(world, "test_open_datasets", problems)

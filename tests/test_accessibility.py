@@ -50,6 +50,19 @@ def pages(app):
             exhibit = db.session.scalar(select(Exhibit).where(Exhibit.status == "published").limit(1))
             assert exhibit is not None, "the demo has no published exhibit"
             found += [("exhibits", "/exhibits"), ("exhibit", f"/exhibits/{exhibit.slug}")]
+        from archive.datasets.services import get_by_slug
+
+        dataset = get_by_slug("programme-funds-reported")
+        assert dataset is not None and dataset.is_public, "the demo's seed dataset is missing"
+        table = dataset.latest_version.tables[0]
+        found += [
+            ("datasets", "/datasets"),
+            ("dataset", f"/datasets/{dataset.slug}"),
+            (
+                "dataset-table",
+                f"/datasets/{dataset.slug}/v{dataset.latest_version.number}/{table.name}?sort=province",
+            ),
+        ]
     return found
 
 

@@ -261,7 +261,25 @@ def _schemas() -> dict[str, Any]:
             "suggestion": _nullable(STRING),
             "hits": {"type": "array", "items": hit},
             "facets": {"type": "array", "items": facet},
-        }
+            "type": {"type": "string", "enum": ["records", "datasets"]},
+            "datasets": {
+                "type": "array",
+                "description": "Open datasets matching q (their own type; record filters do not apply).",
+                "items": _object(
+                    {
+                        "slug": STRING,
+                        "url": URL,
+                        "title": STRING,
+                        "description": STRING,
+                        "tables": {"type": "integer", "minimum": 0},
+                        "rows": {"type": "integer", "minimum": 0},
+                        "origin": {"type": "string", "enum": ["compiled", "generated", "uploaded"]},
+                    }
+                ),
+            },
+        },
+        # A search of datasets (type=datasets) answers query, type, total and datasets only.
+        required=["query", "type", "total", "datasets"],
     )
     error = _object(
         {
@@ -317,7 +335,9 @@ def _schemas() -> dict[str, Any]:
         },
         required=[],
     )
+    datasets = _dataset_schemas()
     return {
+        **datasets,
         "LangValue": lang_value,
         "PageLinks": page_links,
         "Error": error,
@@ -341,6 +361,101 @@ def _schemas() -> dict[str, Any]:
         "AgentPage": _page_of("Agent"),
         "CollectionPage": _page_of("Collection"),
         "ExhibitPage": _page_of("ExhibitSummary"),
+    }
+
+
+def _dataset_schemas() -> dict[str, Any]:
+    """The open datasets' shapes (archive.api.dataset_views)."""
+    date = {"type": "string", "format": "date"}
+    downloads = _object({"csv": URL, "json": URL, "xlsx": URL})
+    table_properties = {
+        "name": STRING,
+        "title": LANG_VALUES,
+        "row_count": {"type": "integer", "minimum": 0},
+        "byte_size": {"type": "integer", "minimum": 0},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "links": _object({"self": URL, "rows": URL, "html": URL, "downloads": downloads}),
+    }
+    version = _object(
+        {
+            "number": {"type": "integer", "minimum": 1},
+            "published_at": _nullable(DATETIME),
+            "notes": LANG_VALUES,
+            "checksum": _nullable(STRING),
+            "tables": {"type": "array", "items": _ref("DatasetTable")},
+            "links": _object({"self": URL, "html": URL, "datapackage": URL}, required=["self", "html"]),
+        }
+    )
+    summary_properties = {
+        "slug": STRING,
+        "title": LANG_VALUES,
+        "description": LANG_VALUES,
+        "publisher": LANG_VALUES,
+        "origin": {"type": "string", "enum": ["compiled", "generated", "uploaded"]},
+        "themes": {"type": "array", "items": STRING, "description": "EU data-theme codes."},
+        "license": URL,
+        "latest_version": {"type": "integer", "minimum": 1},
+        "updated_at": _nullable(DATETIME),
+        "links": _object({"self": URL, "html": URL}),
+    }
+    detail = _object(
+        {
+            **summary_properties,
+            "publisher_uri": _nullable(STRING),
+            "contact": _object({"name": STRING, "email": STRING}),
+            "keywords": LANG_VALUES,
+            "temporal": _object({"start": _nullable(date), "end": _nullable(date)}),
+            "spatial": {"type": "array", "items": STRING, "description": "Place codes of provinces."},
+            "ethnic_groups": {"type": "array", "items": STRING, "description": "Ethnic group slugs."},
+            "accrual_periodicity": {"type": "string", "description": "EU frequency code."},
+            "versions": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "number": {"type": "integer", "minimum": 1},
+                        "published_at": _nullable(DATETIME),
+                        "checksum": _nullable(STRING),
+                        "self": URL,
+                    }
+                ),
+            },
+            "latest": _ref("DatasetVersion"),
+        }
+    )
+    table_detail = _object(
+        {
+            **table_properties,
+            "schema": {
+                "type": "object",
+                "description": "The Frictionless Table Schema.",
+                "required": ["fields"],
+            },
+            "chart": _nullable(_object({"label": STRING, "value": STRING})),
+            "provenance": LANG_VALUES,
+        }
+    )
+    rows = _object(
+        {
+            "fields": {"type": "array", "items": STRING},
+            "items": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "Rows keyed by field name.",
+            },
+            "offset": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+            "total": {"type": "integer", "minimum": 0},
+            "links": _object({"first": URL, "prev": URL, "next": URL}, required=["first"]),
+        }
+    )
+    return {
+        "DatasetSummary": _object(summary_properties),
+        "DatasetDetail": detail,
+        "DatasetVersion": version,
+        "DatasetTable": _object(table_properties),
+        "DatasetTableDetail": table_detail,
+        "DatasetRows": rows,
+        "DatasetPage": _page_of("DatasetSummary"),
     }
 
 
@@ -425,6 +540,12 @@ def _paths() -> dict[str, Any]:
         "SearchResult",
         [
             {"name": "q", "in": "query", "schema": STRING, "description": "Search text."},
+            {
+                "name": "type",
+                "in": "query",
+                "schema": {"type": "string", "enum": ["records", "datasets"]},
+                "description": "records (default: records, plus the matching datasets) or datasets only.",
+            },
             {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10_000}},
             *facet_parameters,
@@ -621,6 +742,7 @@ def _paths() -> dict[str, Any]:
                 "One exhibit with the sections the caller may see", "ExhibitDetail", [slug], not_found=True
             ),  # fmt: skip
         },
+        **_dataset_paths(),
         f"{PREFIX}/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -635,6 +757,84 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _dataset_paths() -> dict[str, Any]:
+    """The open datasets' operations (archive.api.dataset_views)."""
+    slug = {
+        "name": "slug",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,118}[a-z0-9]$"},
+        "description": "The dataset's slug.",
+    }
+    number = {
+        "name": "number",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+        "description": "The version number.",
+    }
+    name = {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,79}$"},
+        "description": "The table's name.",
+    }
+    row_parameters = [
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+        {
+            "name": "q",
+            "in": "query",
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "Words to find in any column (with or without diacritics).",
+        },
+        {"name": "sort", "in": "query", "schema": STRING, "description": "A field name to sort by."},
+        {"name": "desc", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}},
+    ]
+    rows = _read(
+        "A table's rows with typed values; f.<field>=value keeps rows whose cell is exactly value",
+        "DatasetRows",
+        [slug, number, name, *row_parameters],
+        not_found=True,
+        headers=LINK_HEADER,
+        tag="datasets",
+    )
+    return {
+        f"{PREFIX}/datasets": {
+            "get": _read("Public open datasets", "DatasetPage", paged=True, tag="datasets")
+        },
+        f"{PREFIX}/datasets/{{slug}}": {
+            "get": _read(
+                "One dataset: description, versions, latest tables",
+                "DatasetDetail",
+                [slug],
+                not_found=True,
+                tag="datasets",
+            ),  # fmt: skip
+        },
+        f"{PREFIX}/datasets/{{slug}}/versions/{{number}}": {
+            "get": _read(
+                "One published version and its tables",
+                "DatasetVersion",
+                [slug, number],
+                not_found=True,
+                tag="datasets",
+            ),  # fmt: skip
+        },
+        f"{PREFIX}/datasets/{{slug}}/versions/{{number}}/tables/{{name}}": {
+            "get": _read(
+                "One table's Table Schema and links",
+                "DatasetTableDetail",
+                [slug, number, name],
+                not_found=True,
+                tag="datasets",
+            ),  # fmt: skip
+        },
+        f"{PREFIX}/datasets/{{slug}}/versions/{{number}}/tables/{{name}}/rows": {"get": rows},
     }
 
 
@@ -657,6 +857,7 @@ def build_document() -> dict[str, Any]:
         "tags": [
             {"name": "read", "description": "Anonymous, or as the token's owner; CORS open."},
             {"name": "vocabularies", "description": "Reference vocabularies."},
+            {"name": "datasets", "description": "Open datasets: published versions only; CORS open."},
             {"name": "write", "description": "Contributors' tokens; no CORS."},
         ],
         "paths": _paths(),

@@ -712,3 +712,6 @@ def submit_record(public_id: str):
         message = str(workflow.MESSAGES.get(exc.code, exc.code))
         raise ApiError(exc.status, exc.code, message) from None
     return _record_response(record_services.get_record(public_id))
+
+
+from archive.api import dataset_views  # noqa: E402,F401  (the open datasets: routes on this blueprint)

@@ -61,7 +61,12 @@ DISALLOWED = (
     "/display",
 )
 #: Optional sections of the site, each listed under the first of its endpoints that exists.
-OPTIONAL_SECTIONS = (("calendar.index", "calendar.page"), ("map.index", "map.page"), ("exhibits.index",))
+OPTIONAL_SECTIONS = (
+    ("calendar.index", "calendar.page"),
+    ("map.index", "map.page"),
+    ("exhibits.index",),
+    ("datasets.index",),
+)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ def site_pages() -> list[Page]:
     for slug in db.session.scalars(select(Collection.slug).order_by(Collection.slug)):
         pages.append(Page("browse.collection", (("slug", slug),)))
     pages += list(_exhibit_pages())
+    pages += list(_dataset_pages())
     return [page for page in pages if _has_endpoint(page.endpoint)]
 
 
@@ -119,6 +125,18 @@ def _exhibit_pages() -> Iterator[Page]:
         yield Page(
             "exhibits.detail", (("slug", exhibit.slug),), getattr(exhibit, "updated_at", None)
         )  # fmt: skip
+
+
+def _dataset_pages() -> Iterator[Page]:
+    """Each public dataset and the tables of its latest version (drafts and withdrawn ones never)."""
+    from archive.datasets.services import public_datasets
+
+    for dataset in public_datasets():
+        version = dataset.latest_version
+        yield Page("datasets.dataset", (("slug", dataset.slug),), version.published_at)
+        for table in version.tables:
+            values = (("slug", dataset.slug), ("number", str(version.number)), ("name", table.name))
+            yield Page("datasets.table", values, version.published_at)
 
 
 def _public_records_ordered():

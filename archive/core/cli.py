@@ -263,6 +263,35 @@ def export_csv_command(path: Path | None) -> None:
         path.write_text(text, encoding="utf-8", newline="")
 
 
+@archive_group.group("datasets")
+def datasets_group() -> None:
+    """Open datasets: load the seed datasets, refresh the ones generated from the archive."""
+
+
+@datasets_group.command("seed")
+@with_appcontext
+def datasets_seed_command() -> None:
+    """Load the seed datasets (figures compiled from public reporting) that are not yet present."""
+    from archive.datasets.seed import load_seed_datasets
+
+    created = load_seed_datasets()
+    db.session.commit()
+    click.echo(f"Seed datasets: {created} created.")
+
+
+@datasets_group.command("refresh")
+@with_appcontext
+def datasets_refresh_command() -> None:
+    """Regenerate the datasets computed from the archive now (a new version only where figures changed)."""
+    from archive.datasets.generated import refresh_generated
+
+    run = refresh_generated()
+    for name, outcome in run.outcome.items():
+        click.echo(f"{name}: {outcome}")
+    if any(o.startswith("error") for o in run.outcome.values()):
+        sys.exit(1)
+
+
 def register(app: Flask) -> None:
     """Attach the command group to the app."""
     app.cli.add_command(archive_group)

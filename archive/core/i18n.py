@@ -31,7 +31,7 @@ LANG_COOKIE = "lang"
 URL_LANG_KEY = "archive.url_lang"
 BASE_ROOT_KEY = "archive.base_script_name"
 #: Blueprints that serve files and machine-readable data, never pages.
-NEUTRAL_BLUEPRINTS = frozenset({"iiif", "tus", "presentation", "oai", "api", "viewer"})
+NEUTRAL_BLUEPRINTS = frozenset({"iiif", "tus", "presentation", "oai", "api", "viewer", "dcat"})
 
 F = TypeVar("F", bound=Callable)
 
@@ -160,6 +160,7 @@ SITE_SECTIONS = (
     ("exhibits.index", _l("Exhibits")),
     ("calendar.index", _l("Festival calendar")),
     ("map.index", _l("Map")),
+    ("datasets.index", _l("Open data")),
 )
 
 

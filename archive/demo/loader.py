@@ -88,6 +88,12 @@ def load_demo(with_media: bool = True) -> int:
 
     load_demo_exhibits()
     db.session.commit()
+    from archive.datasets.generated import refresh_generated
+    from archive.datasets.seed import load_seed_datasets
+
+    load_seed_datasets()
+    db.session.commit()
+    refresh_generated()  # commits; makes the generated datasets' first versions
     logger.info("demo: %d records created", created)
     return created
 

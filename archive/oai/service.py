@@ -34,7 +34,7 @@ from archive.records.services import _eager, describe, public_records
 from archive.vocab.models import Collection, EthnicGroup, Place
 from metadata import oai
 from metadata.categories import CATEGORIES
-from metadata.dublin_core import OAI_DC, OAI_DC_SCHEMA, to_oai_dc
+from metadata.dublin_core import OAI_DC, OAI_DC_SCHEMA, dataset_to_oai_dc, to_oai_dc
 from metadata.languages import LangString, from_mapping
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ FAMILIES = {
     "category": ("Loại hình di sản", "Heritage categories"),
     "collection": ("Bộ sưu tập", "Collections"),
 }
+#: The set of the open datasets (a top-level set of its own, beside the four families of records).
+DATASETS_SET = "datasets"
+DATASET_PREFIX = "dataset-"
 PROVINCE_SYSTEMS = {
     "2025": {"vi": "Tỉnh, thành phố từ ngày 1/7/2025", "en": "Province since 1 July 2025"},
     "pre2025": {"vi": "Tỉnh, thành phố trước ngày 1/7/2025", "en": "Province before 1 July 2025"},
@@ -174,6 +177,17 @@ def all_sets() -> list[oai.SetInfo]:
                 category.domain_values,
             )
         )
+    out.append(
+        oai.SetInfo(
+            DATASETS_SET,
+            "Dữ liệu mở",
+            [LangString("Dữ liệu mở", "vi"), LangString("Open datasets", "en")],
+            [
+                LangString("Các bộ dữ liệu mở của Chương trình và của kho lưu trữ (kiểu Dataset).", "vi"),
+                LangString("The programme's and the archive's open datasets (type Dataset).", "en"),
+            ],
+        )
+    )
     for collection in db.session.scalars(select(Collection).order_by(Collection.slug)):
         titles = collection.title_values
         name = next(
@@ -206,12 +220,15 @@ def sync_items(now: dt.datetime | None = None) -> dt.datetime:
         visible.with_only_columns(HeritageRecord.id, HeritageRecord.public_id, HeritageRecord.updated_at)
     ).all()
     sets = record_sets(visible)
+    for _dataset_id, public_id, updated_at in _dataset_rows():
+        rows.append((None, public_id, updated_at))
+        sets[public_id] = {DATASETS_SET}
     items = {item.public_id: item for item in db.session.scalars(select(OaiItem))}
     shown: set[str] = set()
     for record_id, public_id, updated_at in rows:
         shown.add(public_id)
         updated = _seconds(updated_at)
-        specs = sets.get(record_id, set())
+        specs = sets.get(record_id if record_id is not None else public_id, set())
         item = items.get(public_id)
         if item is None:
             # A new item: its edit time, unless it became visible without an edit since the last look.
@@ -239,6 +256,17 @@ def sync_items(now: dt.datetime | None = None) -> dt.datetime:
         state.synced_at = now
     db.session.flush()
     return now
+
+
+def _dataset_rows() -> list[tuple[int, str, dt.datetime]]:
+    """(id, OAI public id, last change) of every public dataset."""
+    from archive.datasets.services import public_datasets
+
+    rows = []
+    for dataset in public_datasets():
+        changed = max(dataset.latest_version.published_at, dataset.updated_at)
+        rows.append((dataset.id, f"{DATASET_PREFIX}{dataset.id}", changed))
+    return rows
 
 
 def earliest_datestamp(default: dt.datetime) -> dt.datetime:
@@ -364,7 +392,16 @@ def metadata_of(items: list[OaiItem]) -> dict[str, etree._Element]:
     if not ids:
         return {}
     records = db.session.scalars(_eager(select(HeritageRecord).where(HeritageRecord.public_id.in_(ids))))
-    return {record.public_id: to_oai_dc(describe(record)) for record in records}
+    found = {record.public_id: to_oai_dc(describe(record)) for record in records}
+    dataset_ids = [i for i in ids if i.startswith(DATASET_PREFIX)]
+    if dataset_ids:
+        from archive.datasets.services import dublin_core_of, public_datasets
+
+        for dataset in public_datasets():
+            public_id = f"{DATASET_PREFIX}{dataset.id}"
+            if public_id in dataset_ids:
+                found[public_id] = dataset_to_oai_dc(dublin_core_of(dataset))
+    return found
 
 
 def admin_email() -> str:

@@ -2,7 +2,8 @@
 search can be shared), the JSON search endpoint with the same parameters, and autocomplete.
 
 Parameters of ``/search`` and ``/search.json``: ``q``; one repeatable parameter per facet, named as in
-:data:`archive.search.base.FACETS`; ``sort`` (one of :data:`archive.search.base.SORTS`); ``page``.
+:data:`archive.search.base.FACETS`; ``sort`` (one of :data:`archive.search.base.SORTS`); ``page``;
+``type`` (``records``, the default, or ``datasets``: the open datasets matching ``q``).
 Anything else (except ``lang`` and ``utm_*`` tracking parameters) is refused with a 400 and a
 translated message, so that a misspelt filter never silently widens a search.
 """
@@ -21,6 +22,7 @@ from flask_login import current_user
 
 from archive.core.access import search_viewer
 from archive.core.i18n import localized_text
+from archive.datasets.search import search_datasets
 from archive.search import service
 from archive.search.base import FACETS, SORTS, IndexUnavailable
 from metadata.categories import CATEGORIES
@@ -39,6 +41,8 @@ MAX_FILTER_VALUES = 30
 MAX_FILTER_KEY_CHARS = 100
 #: Seconds a client should wait before asking again while the index is rebuilt.
 RETRY_AFTER_SECONDS = 30
+#: What a search looks for: heritage records (the default) or the open datasets.
+TYPES = ("records", "datasets")
 #: Parameters that are not search parameters but are accepted and ignored.
 IGNORED_PARAMETERS = frozenset({"lang"})
 
@@ -74,6 +78,7 @@ class SearchParams:
     filters: dict[str, list[str]]
     sort: str
     page: int
+    type: str = "records"
 
     @property
     def is_browse(self) -> bool:
@@ -92,9 +97,16 @@ def _parse_params() -> SearchParams:
     page_text = (args.get("page") or "1").strip()
     if not page_text.isdigit() or not 1 <= int(page_text[:9]) <= MAX_PAGE:
         raise InvalidSearch("bad_page", _page_message())
+    kind = args.get("type") or "records"
+    if kind not in TYPES:
+        raise InvalidSearch(
+            "unknown_type",
+            _("“%(type)s” is not something this search looks for. Use one of: %(choices)s.", type=kind[:50],
+              choices=", ".join(TYPES)),
+        )  # fmt: skip
     filters: dict[str, list[str]] = {}
     for name in args:
-        if name in ("q", "sort", "page") or name in IGNORED_PARAMETERS or name.startswith("utm_"):
+        if name in ("q", "sort", "page", "type") or name in IGNORED_PARAMETERS or name.startswith("utm_"):
             continue
         if name not in FACETS:
             raise InvalidSearch("unknown_facet", _filter_message(name))
@@ -109,7 +121,7 @@ def _parse_params() -> SearchParams:
             )
         if values:
             filters[name] = values
-    return SearchParams(q=q, filters=filters, sort=sort, page=int(page_text))
+    return SearchParams(q=q, filters=filters, sort=sort, page=int(page_text), type=kind)
 
 
 def _search(params: SearchParams) -> service.SearchPage:
@@ -211,6 +223,9 @@ class Links:
             args["sort"] = sort
         if page > 1:
             args["page"] = page
+        kind = extra.pop("type", self.params.type)
+        if kind != "records":
+            args["type"] = kind
         return url_for(endpoint, **args, **extra)
 
     def toggle(self, name: str, key: str) -> str:
@@ -227,6 +242,10 @@ class Links:
 
     def page(self, number: int) -> str:
         return self.build(page=number)
+
+    def of_type(self, kind: str) -> str:
+        """The same text searched for records or for datasets (filters only apply to records)."""
+        return self.build(filters={} if kind == "datasets" else None, sort="relevance", type=kind)
 
 
 @dataclass(frozen=True)
@@ -317,6 +336,8 @@ def page():
         params = _parse_params()
     except InvalidSearch as problem:
         return _invalid_page(problem, None)
+    if params.type == "datasets":
+        return _datasets_page(params)
     try:
         result = _search(params)
     except InvalidSearch as problem:
@@ -344,9 +365,31 @@ def page():
         category_label=_category_label,
         date_label=_date_label,
         first_number=(result.page - 1) * result.per_page + 1,
+        dataset_hits=search_datasets(params.q) if params.q and not params.filters else [],
         **_template_context(params),
     )
     return _private(current_app.make_response(html))
+
+
+def _datasets_page(params: SearchParams):
+    """The open datasets matching the search text (record filters, sort and pages do not apply)."""
+    hits = search_datasets(params.q)
+    html = render_template(
+        "search/datasets.html", hits=hits, links=Links(params), **_template_context(params)
+    )
+    return _private(current_app.make_response(html))
+
+
+def _dataset_json(hit) -> dict:
+    return {
+        "slug": hit.slug,
+        "url": _absolute(url_for("datasets.dataset", slug=hit.slug)),
+        "title": hit.title,
+        "description": hit.description,
+        "tables": hit.table_count,
+        "rows": hit.row_count,
+        "origin": hit.origin,
+    }
 
 
 def _invalid_page(problem: InvalidSearch, params: SearchParams | None):
@@ -371,14 +414,27 @@ def page_json():
     """The search as JSON, with the parameters and checks of the search page."""
     try:
         params = _parse_params()
+        if params.type == "datasets":
+            hits = search_datasets(params.q)
+            return _json(
+                {
+                    "query": params.q,
+                    "type": "datasets",
+                    "total": len(hits),
+                    "datasets": [_dataset_json(h) for h in hits],
+                }
+            )
         result = _search(params)
     except InvalidSearch as problem:
         return _json_error(problem.code, problem.message, 400)
     if result.unavailable:
         return _json_error("unavailable", _unavailable_message(), 503)
+    datasets = search_datasets(params.q) if params.q and not params.filters else []
     return _json(
         {
             "query": result.text,
+            "type": "records",
+            "datasets": [_dataset_json(hit) for hit in datasets],
             "total": result.total,
             "page": result.page,
             "pages": result.pages,

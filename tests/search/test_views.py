@@ -198,8 +198,10 @@ def test_json_endpoint_shape_and_values(client):
     assert "private" not in response.headers.get("Cache-Control", "")
     body = response.get_json()
     assert set(body) == {
-        "query", "total", "page", "pages", "per_page", "sort", "filters", "suggestion", "hits", "facets"
+        "query", "total", "page", "pages", "per_page", "sort", "filters", "suggestion", "hits", "facets",
+        "type", "datasets",
     }  # fmt: skip
+    assert body["type"] == "records" and body["datasets"] == []  # no dataset is about the Lồng Tồng
     assert body["query"] == "long tong" and body["page"] == 1 and body["sort"] == "relevance"
     assert body["per_page"] == 10 and body["pages"] == -(-body["total"] // 10)
     assert body["filters"] == {"ethnic_group": ["tay"]}
