@@ -102,6 +102,9 @@ class Config:
     DATASET_MAX_COLUMNS: int = _env_int("ARCHIVE_DATASET_MAX_COLUMNS", 200)
     DATASET_PAGE_SIZE: int = _env_int("ARCHIVE_DATASET_PAGE_SIZE", 25)
     DATASET_REFRESH_HOUR: int = _env_int("ARCHIVE_DATASET_REFRESH_HOUR", 2)
+    #: Seconds after a media file becomes ready before the generated datasets are refreshed (one refresh
+    #: per burst; 0 leaves it to the daily job). (ARCHIVE_DATASET_REFRESH_DELAY)
+    DATASET_REFRESH_DELAY: int = _env_int("ARCHIVE_DATASET_REFRESH_DELAY", 300)
 
     #: JSON API rate limits (Flask-Limiter syntax): reads per client IP or token, writes per token;
     #: Redis holds the counters when ARCHIVE_REDIS_URL is set.
@@ -317,6 +320,8 @@ class TestConfig(Config):
     BASE_URL = "http://archive.test"
     PAGE_SIZE = 10
     JOBS_IMMEDIATE = True
+    #: Tests refresh the generated datasets when they mean to (tests/datasets/test_generated.py).
+    DATASET_REFRESH_DELAY = 0
     IIIF_CACHE_BYTES = 20 * 1024**2
     WTF_CSRF_ENABLED = False  # tests of CSRF itself switch it back on
     # The probes and schemathesis send hundreds of API requests a minute; tests of the limits set their own.

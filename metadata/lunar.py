@@ -182,6 +182,13 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def lunar_month_name(month: int, lang: str) -> str:
+    """The traditional name of a lunar month: 'tháng Giêng', 'tháng Chạp' (vi); '1st lunar month' (en)."""
+    if lang == "vi":
+        return f"tháng {_MONTH_NAMES_VI[month]}"
+    return f"{_ordinal(month)} lunar month"
+
+
 def _check_year(year: int) -> None:
     if not SUPPORTED_YEARS[0] <= year <= SUPPORTED_YEARS[1]:
         raise LunarDateError(f"year {year} is outside {SUPPORTED_YEARS[0]}-{SUPPORTED_YEARS[1]}")

@@ -31,7 +31,7 @@ from sqlalchemy.orm import selectinload
 from archive.browse import services as browse
 from archive.core import access
 from archive.core.extensions import db
-from archive.core.jobs import periodic
+from archive.core.jobs import huey_for, job, periodic
 from archive.core.types import from_langstrings, utcnow
 from archive.datasets import services
 from archive.datasets.models import Dataset, DatasetRefresh
@@ -50,11 +50,14 @@ from config import Config
 from metadata import tables
 from metadata.categories import CATEGORIES
 from metadata.languages import LangString, from_mapping
-from metadata.lunar import _MONTH_NAMES_VI, _ordinal
+from metadata.lunar import lunar_month_name
 
 logger = logging.getLogger(__name__)
 
 REFRESH_JOB = "datasets.refresh"
+#: A refresh asked for after a change (media ready), run once after DATASET_REFRESH_DELAY seconds.
+REFRESH_SOON_JOB = "datasets.refresh_soon"
+_PENDING_KEY = "datasets-refresh-pending"
 #: Vietnam's offset from UTC, in hours: the consumer's crontab runs in UTC (Huey's default, utc=True).
 VIETNAM_UTC_OFFSET = 7
 
@@ -384,8 +387,8 @@ def festivals_by_lunar_month(facts: PublicFacts) -> list[GeneratedTable]:
         rows.append(
             [
                 str(month),
-                f"tháng {_MONTH_NAMES_VI[month]}",
-                f"{_ordinal(month)} lunar month",
+                lunar_month_name(month, "vi"),
+                lunar_month_name(month, "en"),
                 str(records),
                 str(files),
                 hours,
@@ -631,3 +634,23 @@ def refresh_generated(names: list[str] | None = None) -> DatasetRefresh:
 def refresh_job() -> None:
     """Daily: refresh the generated datasets (a new version only where the figures changed)."""
     refresh_generated()
+
+
+@job(REFRESH_SOON_JOB)
+def refresh_soon_job() -> None:
+    """A refresh some minutes after the figures changed (see :func:`request_refresh`)."""
+    huey_for(current_app).get(_PENDING_KEY)  # reading removes the mark: the next change asks again
+    refresh_generated()
+
+
+def request_refresh() -> None:
+    """Ask for a refresh of the generated datasets in DATASET_REFRESH_DELAY seconds (0: never).
+
+    However many times it is asked meanwhile (a burst of media finishing), one refresh runs, and it makes
+    a new version only if the figures changed; the daily job remains the backstop.
+    """
+    delay = int(current_app.config.get("DATASET_REFRESH_DELAY", 0) or 0)
+    if delay <= 0:
+        return
+    if huey_for(current_app).put_if_empty(_PENDING_KEY, "1"):
+        current_app.extensions["jobs"][REFRESH_SOON_JOB].schedule(delay=delay)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, g, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -21,7 +21,6 @@ from archive.browse import services as browse
 from archive.core.extensions import db
 from archive.core.i18n import current_language, localized_text
 from archive.datasets import services
-from archive.datasets.generated import dataset_of
 from archive.datasets.models import Dataset
 from archive.records.models import HeritageRecord, record_place
 from archive.vocab.models import EthnicGroup, Place
@@ -36,10 +35,26 @@ class DatasetLink:
     href: str
 
 
+def _public() -> list[Dataset]:
+    """The public datasets with their versions and tables, read once per request (a few queries)."""
+    if "_dataset_links_public" not in g:
+        g._dataset_links_public = services.public_datasets()
+    return g._dataset_links_public
+
+
+def _concerning(groups: set[str], codes: set[str] = frozenset()) -> list[Dataset]:
+    """Public compiled or uploaded datasets about these groups or provinces."""
+    return [
+        d
+        for d in _public()
+        if d.origin != "generated" and (set(d.ethnic_groups or ()) & groups or set(d.spatial or ()) & codes)
+    ]
+
+
 def _row_link(generator: str, table_name: str, field: str, value: str, label: str) -> DatasetLink | None:
     """A link to the table page of a generated dataset filtered to the row where *field* is *value*."""
-    dataset = dataset_of(generator)
-    if dataset is None or not dataset.is_public:
+    dataset = next((d for d in _public() if d.generator == generator), None)
+    if dataset is None:
         return None
     version = dataset.latest_version
     table = version.table(table_name)
@@ -72,13 +87,13 @@ def _record_provinces(record: HeritageRecord) -> tuple[list[Place], list[Place]]
         p.current_province.id: p.current_province for p in record.places if p.current_province is not None
     }
     located = browse._old_province_of_places().subquery()
-    old_ids = db.session.scalars(
-        select(located.c.province_id)
+    old = db.session.scalars(
+        select(Place)
+        .join(located, located.c.province_id == Place.id)
         .join(record_place, record_place.c.place_id == located.c.place_id)
         .where(record_place.c.record_id == record.id)
         .distinct()
     ).all()
-    old = db.session.scalars(select(Place).where(Place.id.in_(old_ids))).all() if old_ids else []
     return sorted(today.values(), key=lambda p: p.code), sorted(old, key=lambda p: p.code)
 
 
@@ -115,9 +130,7 @@ def links_for_record(record: HeritageRecord) -> list[DatasetLink]:
         links.append(_row_link("records-by-category", "by-category", "category", category.code, label))
     codes = {p.code for p in today} | {p.code for p in old}
     groups = {g.slug for g in record.ethnic_groups}
-    for dataset in services.concerning(groups, codes):
-        if dataset.origin != "generated":
-            links.append(_dataset_link(dataset))
+    links += [_dataset_link(dataset) for dataset in _concerning(groups, codes)]
     return [link for link in links if link is not None]
 
 
@@ -128,7 +141,7 @@ def links_for_group(group: EthnicGroup) -> list[DatasetLink]:
     links = [
         _row_link("records-by-ethnic-group", "by-ethnic-group", "group_slug", group.slug, _group_label(group))
     ]
-    links += [_dataset_link(d) for d in services.concerning({group.slug}) if d.origin != "generated"]
+    links += [_dataset_link(d) for d in _concerning({group.slug})]
     return [link for link in links if link is not None]
 
 

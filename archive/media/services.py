@@ -252,6 +252,9 @@ def derive_media_job(media_id: int) -> None:
     )
     db.session.commit()
     logger.info("media %s ready", media.public_id)
+    from archive.datasets.generated import request_refresh  # here: datasets import the media models
+
+    request_refresh()  # the generated datasets count the media hours visitors can play
 
 
 def claim(media_id: int) -> MediaFile | None:

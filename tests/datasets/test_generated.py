@@ -116,3 +116,40 @@ def test_the_schedule_is_vietnam_time_in_utc(hour, utc):
 def test_the_daily_job_is_registered(app):
     assert REFRESH_JOB in app.extensions["jobs"]
     assert huey_for(app).utc  # crontabs are read in UTC, hence the conversion above
+
+
+def test_media_becoming_ready_asks_for_one_refresh_per_burst(app, db):
+    """A media file that becomes ready schedules a refresh in DATASET_REFRESH_DELAY seconds, once per
+    burst; the refresh clears the mark, so the next change asks again."""
+    from archive.core.jobs import huey_for
+    from archive.datasets import generated
+
+    huey = huey_for(app)
+    huey.get(generated._PENDING_KEY)  # start clean
+    before = len(huey.scheduled())
+    app.config["DATASET_REFRESH_DELAY"] = 300
+    try:
+        generated.request_refresh()
+        generated.request_refresh()
+        scheduled = huey.scheduled()
+        assert len(scheduled) == before + 1
+        assert scheduled[-1].name == generated.REFRESH_SOON_JOB
+        runs = db.session.query(generated.DatasetRefresh).count()
+        app.extensions["jobs"][generated.REFRESH_SOON_JOB]()  # what the consumer runs when it is due
+        assert db.session.query(generated.DatasetRefresh).count() == runs + 1
+        generated.request_refresh()
+        assert len(huey.scheduled()) == before + 2
+    finally:
+        app.config["DATASET_REFRESH_DELAY"] = 0
+        huey.get(generated._PENDING_KEY)
+        huey.storage.flush_schedule()
+
+
+def test_no_refresh_is_scheduled_when_the_delay_is_zero(app, db):
+    from archive.core.jobs import huey_for
+    from archive.datasets import generated
+
+    huey = huey_for(app)
+    before = len(huey.scheduled())
+    generated.request_refresh()
+    assert len(huey.scheduled()) == before

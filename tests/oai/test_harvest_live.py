@@ -25,8 +25,9 @@ def small_pages(app):
         app.config["OAI_PAGE_SIZE"] = previous
 
 
-def _database_view(app) -> tuple[dict[str, list[str]], set[str]]:
-    """Titles of the records a visitor may see, by OAI identifier; and the identifiers of all others."""
+def _database_view(app) -> tuple[dict[str, list[str]], set[str], dict[str, list[str]]]:
+    """Titles of the records a visitor may see, by OAI identifier; the identifiers of all others; and the
+    titles of the public open datasets (the "datasets" set), by OAI identifier."""
     from sqlalchemy import select
 
     from archive.core.extensions import db
@@ -42,13 +43,18 @@ def _database_view(app) -> tuple[dict[str, list[str]], set[str]]:
             for r in db.session.scalars(public_records())
         }
         everything = set(db.session.scalars(select(HeritageRecord.public_id)))
+        from archive.datasets.services import public_datasets
+
+        datasets = {
+            f"oai:archive.test:dataset-{d.id}": [v.value for v in d.title_values] for d in public_datasets()
+        }
         db.session.remove()
-    return visible, {f"oai:archive.test:{p}" for p in everything} - set(visible)
+    return visible, {f"oai:archive.test:{p}" for p in everything} - set(visible), datasets
 
 
 def test_sickle_harvests_every_public_record(app, live_server, small_pages):
     endpoint = f"{live_server}/oai"
-    visible, restricted = _database_view(app)
+    visible, restricted, datasets = _database_view(app)
     assert len(visible) > 3 * small_pages and restricted, "the demo has several pages and hidden records"
 
     responses: list[bytes] = []
@@ -71,16 +77,19 @@ def test_sickle_harvests_every_public_record(app, live_server, small_pages):
     live = [r for r in harvested if not r.header.deleted]
     ids = [r.header.identifier for r in live]
     assert len(ids) == len(set(ids))
-    assert set(ids) == set(visible)
+    assert set(ids) == set(visible) | set(datasets)
     for record in live:
-        assert record.metadata["title"] == visible[record.header.identifier], record.header.identifier
+        expected = visible.get(record.header.identifier) or datasets[record.header.identifier]
+        assert record.metadata["title"] == expected, record.header.identifier
     assert not {r.header.identifier for r in harvested} & restricted
     assert {h.identifier for h in headers} == set(visible)  # every demo record is about a group
 
-    n_pages = math.ceil(len(visible) / small_pages)
+    everything_visible = len(visible) + len(datasets)
+    n_pages = math.ceil(everything_visible / small_pages)
     pages = [validate(body) for body in responses]
-    assert len(pages) == 2 * n_pages  # ListRecords, then ListIdentifiers, page by page
+    # ListRecords (records and datasets), then ListIdentifiers of the group sets, page by page
+    assert len(pages) == n_pages + math.ceil(len(visible) / small_pages)
     tokens = [page.find(".//oai:resumptionToken", NS) for page in pages[:n_pages]]
     assert [int(t.get("cursor")) for t in tokens] == [small_pages * i for i in range(n_pages)]
-    assert all(int(t.get("completeListSize")) == len(visible) for t in tokens)
+    assert all(int(t.get("completeListSize")) == everything_visible for t in tokens)
     assert all(t.text for t in tokens[:-1]) and not tokens[-1].text
