@@ -96,8 +96,6 @@ def upgrade():
             name=op.f("fk_dataset_created_by_id_user_account"),
             ondelete="SET NULL",
         ),
-        sa.CheckConstraint("status IN ('draft', 'published', 'withdrawn')", name=op.f("ck_dataset_status")),
-        sa.CheckConstraint("origin IN ('compiled', 'generated', 'uploaded')", name=op.f("ck_dataset_origin")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dataset")),
         sa.UniqueConstraint("generator", name=op.f("uq_dataset_generator")),
         sa.UniqueConstraint("slug", name=op.f("uq_dataset_slug")),
@@ -140,7 +138,6 @@ def upgrade():
             name=op.f("fk_dataset_version_published_by_id_user_account"),
             ondelete="SET NULL",
         ),
-        sa.CheckConstraint("status IN ('draft', 'published')", name=op.f("ck_dataset_version_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dataset_version")),
         sa.UniqueConstraint("dataset_id", "number", name="number"),
     )
@@ -196,7 +193,6 @@ def upgrade():
             name=op.f("fk_dataset_table_version_id_dataset_version"),
             ondelete="CASCADE",
         ),
-        sa.CheckConstraint("source_format IN ('csv', 'xlsx')", name=op.f("ck_dataset_table_source_format")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dataset_table")),
         sa.UniqueConstraint("version_id", "name", name="name"),
     )
