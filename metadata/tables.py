@@ -27,8 +27,9 @@ FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "year")
 CONSTRAINTS = ("required", "unique", "minimum", "maximum", "enum", "pattern", "minLength", "maxLength")
 #: Missing-value markers accepted unless a schema says otherwise.
 DEFAULT_MISSING_VALUES = ("",)
-#: How many validation errors are kept and shown (the total is counted in full).
+#: How many validation errors are kept and shown, and how many are counted (Frictionless stops there).
 MAX_ERRORS_KEPT = 200
+MAX_ERRORS_COUNTED = 10_000
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 FIELD_NAME_MAX = 100
 
@@ -209,7 +210,6 @@ def _collect(rows: Iterable[list[str]], limits: Limits) -> RawTable:
             if len(row) > limits.max_columns:
                 raise TableRefused("too_many_columns", limit=limits.max_columns)
             header = row
-            header_row = number
             continue
         if len(row) > len(header):
             extra = row[len(header) :]
@@ -229,7 +229,6 @@ def _collect(rows: Iterable[list[str]], limits: Limits) -> RawTable:
             raise TableRefused("too_many_rows", limit=limits.max_rows)
     if header is None:
         raise TableRefused("no_header")
-    del header_row
     return RawTable(header=header, rows=kept, source_rows=numbers)
 
 
@@ -384,10 +383,10 @@ def validate_csv(csv_path: Path, schema: dict, source_rows: list[int] | None = N
         basepath=str(csv_path.parent),
         schema=Schema.from_descriptor(_frictionless_schema(schema)),
     )
-    report = resource.validate(checklist=Checklist(), limit_errors=MAX_ERRORS_KEPT)
+    report = resource.validate(checklist=Checklist(), limit_errors=MAX_ERRORS_COUNTED)
     task = report.tasks[0]
     errors = []
-    for error in task.errors:
+    for error in task.errors[:MAX_ERRORS_KEPT]:
         value = {"type": error.type, "detail": error.note}
         row = getattr(error, "row_number", None)
         if row is not None:
@@ -413,12 +412,7 @@ def validate_csv(csv_path: Path, schema: dict, source_rows: list[int] | None = N
             if match:
                 value["field_type"] = match.group(1)
         errors.append(value)
-    count = task.stats.get("errors", len(errors)) if isinstance(task.stats, dict) else len(errors)
-    if hasattr(task.stats, "errors"):
-        count = task.stats.errors
-    return Validation(
-        valid=task.valid, error_count=max(count or 0, len(errors)), errors=errors[:MAX_ERRORS_KEPT]
-    )
+    return Validation(valid=task.valid, error_count=len(task.errors), errors=errors)
 
 
 # --- Typed rows, filtering, paging -------------------------------------------------------------------
@@ -482,9 +476,7 @@ class RowFilter:
     descending: bool = False
 
 
-def filter_rows(
-    names: list[str], kinds: list[str], rows: list[list], raw: list[list[str]], wanted: RowFilter
-) -> list[int]:
+def filter_rows(names: list[str], rows: list[list], raw: list[list[str]], wanted: RowFilter) -> list[int]:
     """Indexes of the rows matching *wanted*, in the asked order."""
     from metadata.text import fold
 
@@ -516,7 +508,6 @@ def filter_rows(
         absent = [i for i in matched if rows[i][column] is None]
         present.sort(key=key, reverse=wanted.descending)
         matched = present + absent
-    del kinds
     return matched
 
 

@@ -204,7 +204,7 @@ def dataset_rows(slug: str, number: int, name: str):
         wanted = pages.read_filter(request.args, content.names)
     except pages.PreviewArgumentError as exc:
         raise ApiError(400, exc.code, exc.message) from None
-    indexes = tables.filter_rows(content.names, content.kinds, content.rows, content.raw, wanted)
+    indexes = tables.filter_rows(content.names, content.rows, content.raw, wanted)
     chosen = [content.rows[i] for i in indexes[offset : offset + limit]]
     links = {"first": _rows_url(0, limit)}
     if offset > 0:

@@ -8,8 +8,6 @@ stored. Pages are never cached.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -22,6 +20,7 @@ from archive.core.extensions import db
 from archive.core.i18n import current_language, localized_text
 from archive.datasets import forms, messages, services
 from archive.datasets.models import Dataset, DatasetTable, DatasetVersion, PublishedVersionIsImmutable
+from archive.media.services import MediaRejected, receive_stream
 from metadata import dcat, tables
 
 logger = logging.getLogger(__name__)
@@ -201,35 +200,15 @@ def _stale(dataset_id: int, state: forms.FormState):
 
 # --- the dataset page and uploads ----------------------------------------------------------------------
 
+
 #: How much of an upload is copied at a time.
-CHUNK = 1 << 20
-
-
-def _receive(stream, filename: str) -> Path:
-    """Copy an upload to a private file in DATA_DIR/incoming, refused past the size limit.
-
-    The file keeps the upload's extension (.csv or .xlsx only): openpyxl refuses to open a path without one.
-    """
+def _receive(stream) -> Path:
+    """Copy an upload to a private file in DATA_DIR/incoming, refused past DATASET_MAX_UPLOAD_BYTES."""
     limit = current_app.config["DATASET_MAX_UPLOAD_BYTES"]
-    incoming = Path(current_app.config["DATA_DIR"]) / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
-    suffix = Path(filename).suffix.lower()
-    fd, name = tempfile.mkstemp(
-        dir=incoming, prefix="dataset-upload-", suffix=suffix if suffix in (".csv", ".xlsx") else ""
-    )
-    path = Path(name)
     try:
-        total = 0
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                total += len(chunk)
-                if total > limit:
-                    raise services.DatasetError("table_too_large", 400, limit=limit)
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
+        return receive_stream(stream, limit)
+    except MediaRejected:
+        raise services.DatasetError("table_too_large", 400, limit=limit) from None
 
 
 def _default_mode(dataset: Dataset) -> str:
@@ -272,7 +251,7 @@ def upload(dataset_id: int):
         return _dataset_page(dataset, state, 400)
     path: Path | None = None
     try:
-        path = _receive(file.stream, filename)
+        path = _receive(file.stream)
         request_ = services.UploadRequest(
             path=path,
             filename=filename,

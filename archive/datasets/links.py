@@ -44,11 +44,7 @@ def _public() -> list[Dataset]:
 
 def _concerning(groups: set[str], codes: set[str] = frozenset()) -> list[Dataset]:
     """Public compiled or uploaded datasets about these groups or provinces."""
-    return [
-        d
-        for d in _public()
-        if d.origin != "generated" and (set(d.ethnic_groups or ()) & groups or set(d.spatial or ()) & codes)
-    ]
+    return [d for d in services.concerning(groups, codes, among=_public()) if d.origin != "generated"]
 
 
 def _row_link(generator: str, table_name: str, field: str, value: str, label: str) -> DatasetLink | None:

@@ -29,6 +29,7 @@ from archive.core.extensions import db
 from archive.core.storage import original_path, store_original_file
 from archive.core.types import from_langstrings, utcnow
 from archive.datasets.models import Dataset, DatasetTable, DatasetVersion
+from media.probe import sha256_file
 from metadata import tables
 from metadata.languages import LangString
 
@@ -120,15 +121,15 @@ def version_of(dataset: Dataset, number: int) -> DatasetVersion | None:
     return next((v for v in dataset.versions if v.number == number), None)
 
 
-def concerning(group_slugs: set[str] = frozenset(), place_codes: set[str] = frozenset()) -> list[Dataset]:
-    """Public datasets about any of these ethnic groups or provinces (for back links)."""
-    found = []
-    for dataset in public_datasets():
-        if set(dataset.ethnic_groups or ()) & set(group_slugs) or set(dataset.spatial or ()) & set(
-            place_codes
-        ):
-            found.append(dataset)
-    return found
+def concerning(
+    group_slugs: set[str] = frozenset(),
+    place_codes: set[str] = frozenset(),
+    among: list[Dataset] | None = None,
+) -> list[Dataset]:
+    """Public datasets (or those of *among*) about any of these ethnic groups or provinces (back links)."""
+    groups, codes = set(group_slugs), set(place_codes)
+    datasets = public_datasets() if among is None else among
+    return [d for d in datasets if set(d.ethnic_groups or ()) & groups or set(d.spatial or ()) & codes]
 
 
 # --- describing --------------------------------------------------------------------------------------
@@ -318,16 +319,6 @@ def _store_file(path: Path, digest: str, suffix: str) -> str:
     return key
 
 
-def _file_sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _unlink(keys) -> None:
     for key in keys:
         try:
@@ -454,7 +445,7 @@ def upload_table(
             draft.tables.remove(existing)
             db.session.flush()
         digest = tables.sha256_bytes(csv_bytes)
-        source_digest = _file_sha256(upload.path)
+        source_digest = sha256_file(upload.path)
         table = DatasetTable(
             name=name,
             position=position,
@@ -597,7 +588,7 @@ def publish_version(user: User | None, version: DatasetVersion, *, system: bool 
     if not version.is_ready:
         raise DatasetError("not_ready", 409)
     for table in version.tables:
-        if _file_sha256(original_path(table.storage_key)) != table.sha256:
+        if sha256_file(original_path(table.storage_key)) != table.sha256:
             raise DatasetError("checksum_mismatch", 409, name=table.name)
     version.checksum = tables.checksum_of_version((t.name, t.sha256, t.table_schema) for t in version.tables)
     version.status = "published"

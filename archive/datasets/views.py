@@ -481,7 +481,7 @@ def table(slug: str, number: int, name: str):
     except PreviewArgumentError as exc:
         raise _bad_request(exc.message) from None
     page = _page_number(request.args)
-    indexes = tables.filter_rows(content.names, content.kinds, content.rows, content.raw, wanted)
+    indexes = tables.filter_rows(content.names, content.rows, content.raw, wanted)
     size = max(1, int(current_app.config.get("DATASET_PAGE_SIZE", 25)))
     pages = max(1, -(-len(indexes) // size))
     if page > pages:
@@ -612,7 +612,7 @@ def download(slug: str, number: int, name: str, fmt: str):
         response = Response(status=304)
     else:
         if filtered:
-            indexes = tables.filter_rows(content.names, content.kinds, content.rows, content.raw, wanted)
+            indexes = tables.filter_rows(content.names, content.rows, content.raw, wanted)
             body = render_download(content, fmt, indexes, shown.name)
         else:
             body = whole_file(shown, fmt)
