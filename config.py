@@ -209,6 +209,37 @@ class Config:
     #: Directory of the Whoosh index; <DATA_DIR>/search when unset. (ARCHIVE_SEARCH_DIR)
     SEARCH_DIR: str | None = _env("ARCHIVE_SEARCH_DIR")
 
+    # --- Production stack (docs/deploy.md) -----------------------------------------------------------
+
+    #: Log output: "text" (development) or "json", one object per line with the request id (the default
+    #: of ProductionConfig). (ARCHIVE_LOG_FORMAT)
+    LOG_FORMAT: str = _env("ARCHIVE_LOG_FORMAT", "text") or "text"
+    #: Level of the root logger. (ARCHIVE_LOG_LEVEL)
+    LOG_LEVEL: str = _env("ARCHIVE_LOG_LEVEL", "INFO") or "INFO"
+    #: nginx internal location that maps to DATA_DIR, e.g. "/_protected": files are then answered with
+    #: X-Accel-Redirect after the access check and nginx sends the bytes. Empty: the app sends them.
+    #: (ARCHIVE_ACCEL_REDIRECT_PREFIX)
+    ACCEL_REDIRECT_PREFIX: str | None = _env("ARCHIVE_ACCEL_REDIRECT_PREFIX")
+    #: Name of the job queue (its Redis keys), so several archives can share one Redis server.
+    #: (ARCHIVE_JOBS_QUEUE_NAME)
+    JOBS_QUEUE_NAME: str = _env("ARCHIVE_JOBS_QUEUE_NAME", "archive") or "archive"
+
+    # --- Preservation (archive/preservation, docs/preservation.md) ---------------------------------------
+
+    #: Directory of the second copy of the originals, captions and dataset tables: another disk or mount.
+    #: Empty: no second copy. (ARCHIVE_REPLICA_DIR)
+    REPLICA_DIR: str = _env("ARCHIVE_REPLICA_DIR", "") or ""
+    #: Every stored file is re-verified by the hourly fixity job within this many days; 0 turns the
+    #: schedule off (``archive fixity`` still works). (ARCHIVE_FIXITY_CYCLE_DAYS)
+    FIXITY_CYCLE_DAYS: float = float(_env("ARCHIVE_FIXITY_CYCLE_DAYS", "30") or 30)
+    #: The scheduled fixity job repairs a damaged file from the good copy (or rebuilds a damaged
+    #: derivative) instead of only reporting it. (ARCHIVE_FIXITY_AUTO_REPAIR)
+    FIXITY_AUTO_REPAIR: bool = _env_bool("ARCHIVE_FIXITY_AUTO_REPAIR", False)
+    #: Minutes an unreferenced file in the originals store or incoming/, or an orphan derivative, is kept
+    #: before the recovery sweep (``archive recover``, the worker's start, the hourly job) removes it; longer
+    #: than the longest upload or import transaction. (ARCHIVE_ORPHAN_GRACE_MINUTES)
+    ORPHAN_GRACE_MINUTES: float = float(_env("ARCHIVE_ORPHAN_GRACE_MINUTES", "60") or 60)
+
     # --- Accounts and sign-in -------------------------------------------------------------------------
 
     #: Send the session and remember-me cookies over HTTPS only. Off by default because the development
@@ -337,6 +368,8 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE: bool = SESSION_COOKIE_SECURE
     #: Production sits behind HTTPS, often on a proxy that terminates TLS. (ARCHIVE_FORCE_HSTS=0 turns it off)
     FORCE_HSTS: bool = _env_bool("ARCHIVE_FORCE_HSTS", True)
+    #: One JSON object per log line, for the log collector. (ARCHIVE_LOG_FORMAT=text to read them by eye)
+    LOG_FORMAT: str = _env("ARCHIVE_LOG_FORMAT", "json") or "json"
 
     @classmethod
     def check(cls) -> None:

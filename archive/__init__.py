@@ -22,7 +22,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app = ArchiveFlask(__name__, instance_relative_config=False)
     app.config.from_object(config_class)
 
-    from archive.core import database, i18n, jobs, security
+    from archive.core import database, i18n, jobs, observability, security
+
+    # First, so that every request (redirects and errors included) gets its id and its log line.
+    observability.init_app(app)
     from archive.core.extensions import babel, csrf, db, login_manager, migrate
 
     if app.config.get("PROXY_HOPS"):
@@ -53,6 +56,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from archive.datasets import generated as _dataset_jobs  # noqa: F401  (the daily refresh)
     from archive.media import services as _media_jobs  # noqa: F401
     from archive.media.tus import bp as tus_bp  # before jobs.init_app: declares the upload clean-up job
+    from archive.preservation import fixity as _fixity_jobs  # noqa: F401  (fixity, second copy)
+    from archive.preservation import recovery as _recovery_jobs  # noqa: F401  (the hourly crash clean-up)
     from archive.search import indexing as _search_jobs  # noqa: F401
 
     jobs.init_app(app)
@@ -91,6 +96,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from archive.map.views import bp as map_bp
     from archive.media.views import bp as media_bp
     from archive.oai.views import bp as oai_bp
+    from archive.preservation.admin_views import bp as preservation_bp
     from archive.records.editing_views import bp as editing_bp
     from archive.records.exports import bp as exports_bp
     from archive.records.import_views import bp as imports_bp
@@ -103,8 +109,12 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
                       communities_bp, workflow_bp, editing_bp, browse_bp, seo_bp,
                       calendar_bp, exhibits_bp, exhibit_admin_bp, map_bp, viewer_bp,
                       exports_bp, oai_bp, api_bp, api_tokens_bp,
-                      presentation_bp, datasets_bp, dataset_admin_bp, dcat_bp):  # fmt: skip
+                      presentation_bp, datasets_bp, dataset_admin_bp, dcat_bp, preservation_bp):  # fmt: skip
         app.register_blueprint(blueprint)
+    from archive.core import accel, health
+
+    accel.init_app(app)
+    health.init_app(app)
     errors.register(app)
     cli.register(app)
 

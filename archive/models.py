@@ -8,6 +8,7 @@ from archive.datasets.models import Dataset, DatasetRefresh, DatasetTable, Datas
 from archive.exhibits.models import Exhibit, ExhibitItem, ExhibitSection
 from archive.media.models import MediaFile, UploadSession
 from archive.oai.models import OaiItem, OaiItemSet, OaiSyncState
+from archive.preservation.models import FixityCheck, FixityRun, FixityState
 from archive.records.models import (
     DocumentedDate,
     FestivalTiming,
@@ -41,6 +42,9 @@ __all__ = [
     "ExhibitItem",
     "ExhibitSection",
     "FestivalTiming",
+    "FixityCheck",
+    "FixityRun",
+    "FixityState",
     "HeritageRecord",
     "IssuedIdentifier",
     "LoginFailure",

@@ -34,10 +34,11 @@ ensure_venv() {
   if [[ ! -x "$VENV/bin/python" ]]; then
     python3 -m venv "$VENV"
   fi
-  local stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+  # The versions are those of requirements.lock (scripts/lock-dependencies writes it), which CI audits.
+  local stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" | sha256sum | cut -c1-16)"
   if [[ ! -f "$stamp" ]]; then
     "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -e "$ROOT[test]"
+    "$VENV/bin/pip" install -q --constraint "$ROOT/requirements.lock" -e "$ROOT[test,bench]"
     touch "$stamp"
   fi
   "$VENV/bin/pybabel" compile -d "$ROOT/archive/translations" >/dev/null

@@ -330,7 +330,7 @@ class World:
     tus_token: str | None = None
     #: Endpoints actually requested, per (endpoint, method).
     probed: set[tuple[str, str]] = field(default_factory=set)
-    pg_indexed: bool = False
+    other_index_filled: bool = False
 
     def workspace(self, role: str) -> set[str]:
         """What a person's workspace may name although the record page refuses it (see workspace_allows):

@@ -1,6 +1,11 @@
 """Test fixtures: one migrated database per session (SQLite by default, PostgreSQL when
 ARCHIVE_TEST_DATABASE_URL says so), vocabularies and demo content loaded once, and a transaction
-rolled back after every test."""
+rolled back after every test.
+
+ARCHIVE_TEST_MODE=production runs the suite the way production is configured: PostgreSQL (required),
+the PostgreSQL search backend as the configured one, and Redis (ARCHIVE_TEST_REDIS_URL, default db 3,
+flushed at session start) for the job queue storage (jobs still run when queued) and the rate-limit
+counters."""
 
 from __future__ import annotations
 
@@ -24,10 +29,24 @@ ARTIFACTS = ROOT / "test-artifacts"
 PG_URL = os.environ.get("ARCHIVE_TEST_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+PRODUCTION_MODE = os.environ.get("ARCHIVE_TEST_MODE", "").lower() == "production"
+TEST_REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/3"
 
 
 def pytest_sessionstart(session):
-    """The PostgreSQL run fails (never skips) when the server cannot be reached."""
+    """The PostgreSQL run fails (never skips) when the server cannot be reached; so does the
+    production-mode run when Redis cannot be reached (its database is emptied first)."""
+    if PRODUCTION_MODE:
+        if not ON_POSTGRES:
+            pytest.exit("ARCHIVE_TEST_MODE=production needs ARCHIVE_TEST_DATABASE_URL on PostgreSQL.", 3)
+        try:
+            import redis
+
+            client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=3)
+            client.flushdb()
+            client.close()
+        except Exception as exc:  # noqa: BLE001 - any failure to connect ends the run
+            pytest.exit(f"Redis at {TEST_REDIS_URL} is not reachable: {exc}", returncode=3)
     if not ON_POSTGRES:
         return
     try:
@@ -60,15 +79,34 @@ def fresh_database_url(tmp_dir: Path, name: str) -> str:
 
 
 def make_config(database_url: str, data_dir: Path) -> type[TestConfig]:
-    """A TestConfig subclass bound to one database and data directory."""
-    return type(
-        "BoundTestConfig",
-        (TestConfig,),
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "DATA_DIR": str(data_dir),
-        },
+    """A TestConfig subclass bound to one database and data directory (in production mode, with
+    the PostgreSQL search backend and Redis, under a queue name and rate-limit prefix of its own)."""
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "DATA_DIR": str(data_dir)}
+    if PRODUCTION_MODE and database_url.startswith("postgresql"):
+        own = uuid.uuid4().hex[:8]
+        settings.update(
+            SEARCH_BACKEND="postgresql",
+            REDIS_URL=TEST_REDIS_URL,
+            JOBS_QUEUE_NAME=f"archive-test-{own}",
+            RATELIMIT_KEY_PREFIX=f"archive-test-{own}",
+        )
+    return type("BoundTestConfig", (TestConfig,), settings)
+
+
+def process_env(app, **overrides: str) -> dict[str, str]:
+    """The environment of an ``archive``/``flask``/gunicorn process that runs as *app*: the same database,
+    data directory, search backend and queue (Redis and its queue name, in production mode)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ARCHIVE_")}
+    env.update(
+        ARCHIVE_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        ARCHIVE_DATA_DIR=str(app.config["DATA_DIR"]),
+        ARCHIVE_SEARCH_BACKEND=app.config["SEARCH_BACKEND"],
+        ARCHIVE_JOBS_QUEUE_NAME=app.config.get("JOBS_QUEUE_NAME") or "archive",
     )
+    if app.config.get("REDIS_URL"):
+        env["ARCHIVE_REDIS_URL"] = app.config["REDIS_URL"]
+    env.update(overrides)
+    return env
 
 
 def reset_postgres_schema(url: str) -> None:
@@ -107,11 +145,13 @@ def app(session_dir):
         load_demo(with_media=True)
         db.session.commit()
         if ON_POSTGRES:
-            # The demo is indexed by the configured backend (Whoosh) as it is committed; index it in
-            # PostgreSQL too, so the behavioural suite can run against both backends.
+            # The demo is indexed by the configured backend as it is committed (Whoosh, or PostgreSQL
+            # in production mode); index it in the other one too, so the behavioural suite can run
+            # against both backends.
             from archive.search.service import rebuild_index
 
-            with use_search_backend(application, "postgresql"):
+            other = "whoosh" if application.config["SEARCH_BACKEND"] == "postgresql" else "postgresql"
+            with use_search_backend(application, other):
                 rebuild_index()
     yield application
     with application.app_context():

@@ -187,6 +187,11 @@ ROUTES = {
     ("datasets.table", "GET"): "test_open_datasets",
     ("datasets.download", "GET"): "test_open_datasets",
     ("datasets.download_latest", "GET"): "test_open_datasets",
+    ("preservation.index", "GET"): "test_preservation_and_health",
+    ("preservation.check", "POST"): "test_preservation_and_health",
+    ("preservation.repair", "POST"): "test_preservation_and_health",
+    ("health.healthz", "GET"): "test_preservation_and_health",
+    ("health.readyz", "GET"): "test_preservation_and_health",
     ("dcat.catalog", "GET"): "test_open_datasets",
     ("dcat.catalog_turtle", "GET"): "test_open_datasets",
     ("dcat.catalog_jsonld", "GET"): "test_open_datasets",
@@ -330,15 +335,20 @@ def _stage_owner_uploads(world) -> None:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request, app, world):
-    """Run a search test with this backend; the PostgreSQL index learns the world the first time."""
+    """Run a search test with this backend; the index of the backend the app is not configured with (the
+    PostgreSQL one, or Whoosh in production mode) learns the world the first time."""
+    configured = app.config["SEARCH_BACKEND"]
     with use_search_backend(app, request.param):
-        if request.param == "postgresql" and not world.pg_indexed:
+        if request.param != configured and not world.other_index_filled:
             from archive.core.extensions import db
             from archive.search import service
 
-            service.resync(list(world.record_pk.values()), db.session)
+            ids = list(world.record_pk.values())
+            service.resync(ids, db.session)
             db.session.commit()
-            world.pg_indexed = True
+            if request.param == "whoosh":
+                service._APPLIED.extend(ids)  # the world's teardown takes them out of the Whoosh index again
+            world.other_index_filled = True
         yield request.param
 
 
@@ -1702,3 +1712,44 @@ def test_open_datasets(world, tmp_path):
     problems.status("visitor GET the newly published v2", answer, 200)
     problems.expect("DSNEXTROW" in answer.text, "published v2 lacks its new row")
     finish(world, "test_open_datasets", problems)
+
+
+def test_preservation_and_health(world):
+    """The fixity page and its actions are for curators and administrators only; the health endpoints answer
+    everyone the same and name no path, address or setting."""
+    from sqlalchemy import select
+
+    from archive.core.extensions import db
+    from archive.media.models import MediaFile
+
+    problems = Problems()
+    media = db.session.scalar(select(MediaFile).where(MediaFile.state == "ready").limit(1))
+    target = {"data": {"kind": "original", "key": media.storage_key}}
+    hidden = {media.storage_key, world.app.config["DATA_DIR"]}
+    for role in ROLES:
+        curator = role in ("administrator", "curator")
+        for method, path, kwargs in [
+            ("GET", "/admin/preservation", {}),
+            ("POST", "/admin/preservation/check", target),
+            ("POST", "/admin/preservation/repair", target),
+            ("POST", "/admin/preservation/check", {"data": {"kind": "original", "key": "../etc/passwd"}}),
+        ]:
+            answer = fetch(world, role, path, method, **kwargs)
+            what = f"{role} {method} {path}"
+            if role == "visitor":
+                problems.expect(login_redirect(answer), f"{what}: status {answer.status}")
+            elif not curator:
+                problems.status(what, answer, 403)
+                problems.no_leak(what, answer, hidden)
+            elif method == "GET":
+                problems.status(what, answer, 200)
+            else:
+                # A stored file is checked (303 back to the page); a key no file has is 404.
+                problems.status(what, answer, 404 if "passwd" in str(kwargs) else 303)
+        for path in ("/healthz", "/readyz"):
+            answer = fetch(world, role, path)
+            problems.status(f"{role} GET {path}", answer, 200)
+            problems.no_leak(
+                f"{role} GET {path}", answer, hidden | {str(world.app.config["SQLALCHEMY_DATABASE_URI"])}
+            )
+    finish(world, "test_preservation_and_health", problems)

@@ -72,8 +72,13 @@ def worker_command(workers: int | None) -> None:
 
     from archive.core.jobs import huey_for
     from archive.media.services import recover_jobs
+    from archive.preservation.recovery import recover
 
     app = current_app._get_current_object()
+    # Clean up after a crash first (orphan files, dead workers' locks and work directories), then put
+    # the media jobs that a dead worker held back on the queue.
+    for line in recover(requeue=False).lines():
+        click.echo(f"Recovery: {line}")
     recovered = recover_jobs()
     db.session.remove()  # hold no transaction (on SQLite: no lock) while the consumer runs
     click.echo(f"Re-queued {recovered} unfinished media jobs.")
@@ -292,6 +297,13 @@ def datasets_refresh_command() -> None:
         sys.exit(1)
 
 
+from archive.preservation.cli_bags import export_command, import_command  # noqa: E402
+
+archive_group.add_command(export_command)
+archive_group.add_command(import_command)
+from archive.preservation import cli_recovery  # noqa: E402,F401  (`archive recover`; recovery at worker start)
+
+
 def register(app: Flask) -> None:
     """Attach the command group to the app."""
     app.cli.add_command(archive_group)
@@ -307,6 +319,8 @@ def _create_app_for_cli():
 def cli() -> None:
     """Heritage archive: Flask commands (run, db, shell) and archive commands."""
 
+
+from archive.preservation import cli_fixity as _cli_fixity  # noqa: E402,F401  (archive fixity)
 
 for _command in archive_group.commands.values():
     cli.add_command(_command)

@@ -45,9 +45,18 @@ def periodic(name: str, **schedule) -> Callable[[Callable], Callable]:
 def make_huey(app: Flask) -> Huey:
     """The Huey instance for this configuration: immediate (tests), Redis, or SQLite in the data dir."""
     if app.config.get("JOBS_IMMEDIATE"):
+        if app.config.get("REDIS_URL"):
+            # Tests in production mode: jobs run when queued, but go through the Redis storage.
+            return RedisHuey(
+                app.config.get("JOBS_QUEUE_NAME") or "archive",
+                url=app.config["REDIS_URL"],
+                immediate=True,
+                immediate_use_memory=False,
+            )
         return MemoryHuey("archive", immediate=True)
     if app.config.get("REDIS_URL"):
-        return RedisHuey("archive", url=app.config["REDIS_URL"])
+        # JOBS_QUEUE_NAME: the Redis keys' name, so that several archives (or test apps) share a server.
+        return RedisHuey(app.config.get("JOBS_QUEUE_NAME") or "archive", url=app.config["REDIS_URL"])
     path = Path(app.config["DATA_DIR"]) / "queue.sqlite3"
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("archive", filename=str(path))
@@ -65,15 +74,24 @@ def init_app(app: Flask) -> None:
     app.extensions["jobs"] = tasks
 
 
+#: Keyword argument that carries the id of the request that queued a job into the job's log records.
+REQUEST_ID_KWARG = "_request_id"
+
+
 def _in_app_context(app: Flask, fn: Callable) -> Callable:
     def run(*args, **kwargs):
         from archive.core.extensions import db
+        from archive.core.observability import current_request_id
 
+        request_id = kwargs.pop(REQUEST_ID_KWARG, None)
+        token = current_request_id.set(request_id) if request_id else None
         with app.app_context():
             try:
                 return fn(*args, **kwargs)
             finally:
                 db.session.remove()
+                if token is not None:
+                    current_request_id.reset(token)
 
     run.__name__ = fn.__name__
     run.__doc__ = fn.__doc__
@@ -88,6 +106,11 @@ def enqueue(name: str, *args, **kwargs) -> None:
         # The job runs now, in its own session; end the caller's (read) transaction first, as a worker
         # would only ever see committed data. SQLite would otherwise refuse the caller's next write.
         db.session.commit()
+    from archive.core.observability import current_request_id
+
+    request_id = current_request_id.get()
+    if request_id:
+        kwargs[REQUEST_ID_KWARG] = request_id
     current_app.extensions["jobs"][name](*args, **kwargs)
 
 

@@ -30,10 +30,18 @@ def store_original_file(path: Path, digest: str, suffix: str) -> tuple[str, bool
     """
     key = f"{digest[:2]}/{digest[2:4]}/{digest}{suffix}"
     target = original_path(key)
+    # A file's time in the store is when it entered it or was last deduplicated into: the crash-recovery
+    # sweep leaves unreferenced files younger than its grace period alone (an ingest not yet committed).
     if target.exists():
-        path.unlink(missing_ok=True)
-        return key, False
+        try:
+            os.utime(target)
+        except FileNotFoundError:
+            pass  # removed by the sweep meanwhile: store this copy
+        else:
+            path.unlink(missing_ok=True)
+            return key, False
     target.parent.mkdir(parents=True, exist_ok=True)
+    os.utime(path)
     os.chmod(path, 0o444)
     os.replace(path, target)
     return key, True

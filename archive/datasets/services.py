@@ -29,6 +29,7 @@ from archive.core.extensions import db
 from archive.core.storage import original_path, store_original_file
 from archive.core.types import from_langstrings, utcnow
 from archive.datasets.models import Dataset, DatasetTable, DatasetVersion
+from archive.media.services import display_filename
 from media.probe import sha256_file
 from metadata import tables
 from metadata.languages import LangString
@@ -459,7 +460,7 @@ def upload_table(
             row_count=len(raw.rows),
             source_format=fmt,
             source_storage_key=_store_file(upload.path, source_digest, f".{fmt}") if fmt != "csv" else None,
-            source_filename=Path(upload.filename).name[:255],
+            source_filename=display_filename(upload.filename),
             source_sha256=source_digest,
             is_valid=result.valid,
             error_count=result.error_count,

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, redirect, request, send_file, url_for
+from flask import Blueprint, Response, current_app, redirect, request, url_for
 from sqlalchemy import select
 
+from archive.core.accel import send_stored_file
 from archive.core.access import MediaAccessFacts, can_view_media_facts, denial_status, media_fact_columns
 from archive.core.extensions import db
 from archive.iiif import cache
@@ -156,7 +157,7 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
             path, tag = tile_path(directory, *tile), "-".join(map(str, tile))
         else:
             path, tag = size_path(directory, *stored), "x".join(map(str, stored))
-        response = send_file(path, mimetype=mimetype, conditional=False, etag=False, max_age=None)
+        response = send_stored_file(path, mimetype=mimetype, conditional=False, etag=False, max_age=None)
         return _cache_headers(response, media, f"{pyramid.pyramid_sha256[:16]}-{tag}")
     key = hashlib.sha256(f"{pyramid.pyramid_sha256}|{resolved}".encode()).hexdigest()
     etag = key[:32]

@@ -141,8 +141,8 @@ def create_upload(actor: User, length: int, metadata: dict[str, str]) -> UploadS
         token=secrets.token_urlsafe(24),
         user_id=actor.id,
         record_id=record.id,
-        # Kept as the client sent it (bounded); ingest_file cleans it when it names the media file.
-        filename=(metadata.get("filename") or "").strip()[:255] or "upload",
+        # For information only, cleaned as ingest_file cleans the media file's name.
+        filename=services.display_filename(metadata.get("filename") or ""),
         caption=caption,
         upload_length=length,
         upload_offset=0,

@@ -39,6 +39,7 @@ from media.checks import (
     probe_av,
     sniff,
 )
+from media.fixity import tree_digest
 from media.probe import sha256_file
 from metadata.languages import LangString
 
@@ -146,7 +147,7 @@ def ingest_file(
             public_id=mint_identifier("media"),
             record=record,
             kind=facts.kind,
-            original_filename=_safe_name(filename),
+            original_filename=display_filename(filename),
             storage_key=key,
             sha256=facts.sha256,
             size_bytes=facts.size,
@@ -199,8 +200,9 @@ def _remove_original(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-def _safe_name(filename: str) -> str:
-    """The client's file name, kept for information only: no directories, bounded length."""
+def display_filename(filename: str) -> str:
+    """The client's file name, kept for information only: no directories, no control characters (PostgreSQL
+    refuses NUL in text), bounded length."""
     name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
     return "".join(ch for ch in name if ch.isprintable())[:200]
 
@@ -370,6 +372,10 @@ def build_derivatives(media: MediaJob) -> tuple[list[MediaDerivative], tuple[int
                     outputs[name] = (made[name], mime)
         rows = [_derivative_row(media, name, path, mime, work) for name, (path, mime) in outputs.items()]
         old = None
+        if (final / "captions").is_dir():
+            # Captions are uploaded, not derived: carry them into the new directory. Hard links, so that
+            # a worker dying before the swap leaves the only copy where it was.
+            shutil.copytree(final / "captions", work / "captions", copy_function=os.link)
         if final.exists():
             old = root / f".{media.public_id}-old-{os.getpid()}"
             final.rename(old)
@@ -385,7 +391,7 @@ def build_derivatives(media: MediaJob) -> tuple[list[MediaDerivative], tuple[int
 def _derivative_row(media: MediaJob, name: str, path: Path, mime: str, work: Path) -> MediaDerivative:
     relative = path.relative_to(work)
     if path.is_dir():
-        digest, size = _tree_digest(path)
+        digest, size = tree_digest(path)
         width = height = None
         from media.pyramid import load_pyramid_info
 
@@ -408,17 +414,6 @@ def _derivative_row(media: MediaJob, name: str, path: Path, mime: str, work: Pat
         width=width,
         height=height,
     )
-
-
-def _tree_digest(directory: Path) -> tuple[str, int]:
-    """SHA-256 over every file of a directory (relative path and content, sorted), and the total size."""
-    digest = hashlib.sha256()
-    total = 0
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(directory)).encode() + b"\0")
-        digest.update(bytes.fromhex(sha256_file(path)))
-        total += path.stat().st_size
-    return digest.hexdigest(), total
 
 
 def derivative_path(derivative: MediaDerivative) -> Path:

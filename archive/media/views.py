@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from archive.core.accel import send_stored_file
 from archive.core.access import can_add_media, can_view_media, denial_status, is_cacheable_publicly
 from archive.core.extensions import db
 from archive.core.i18n import language_neutral
@@ -213,7 +214,7 @@ def original(public_id: str):
     path = original_path(media.storage_key)
     if not path.is_file():
         abort(404)
-    response = send_file(
+    response = send_stored_file(
         path,
         mimetype=media.mime_type,
         conditional=True,
@@ -232,7 +233,7 @@ def rendition(public_id: str, name: str):
     if derivative is None or name == "pyramid":
         abort(404)
     path = services.derivative_path(derivative)
-    response = send_file(path, mimetype=derivative.mime_type, conditional=True, etag=derivative.sha256)
+    response = send_stored_file(path, mimetype=derivative.mime_type, conditional=True, etag=derivative.sha256)
     return _private_headers(response, media)
 
 
@@ -244,6 +245,6 @@ def caption_file(public_id: str, kind: str, lang: str):
     if track is None:
         abort(404)
     path = services.derivatives_root() / track.storage_key
-    response = send_file(path, mimetype="text/vtt", conditional=True, etag=track.sha256)
+    response = send_stored_file(path, mimetype="text/vtt", conditional=True, etag=track.sha256)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return _private_headers(response, media)

@@ -63,6 +63,10 @@ REFUSALS = {
         "“%(name)s” would be written outside the import (an absolute path, “..” or a backslash); "
         "nothing was extracted."
     ),
+    "unusable_name": _l(
+        "“%(name)s” is not a usable file name (too long, or with control characters); rename it and send "
+        "the bundle again."
+    ),
     "not_a_file": _l("“%(name)s” in the ZIP file is a link or a special file; send only folders and files."),
     "same_name": _l("“%(name)s” appears twice in the bundle."),
     "too_many_files": _l("The bundle holds %(found)s files, more than the limit of %(limit)s."),
@@ -176,6 +180,10 @@ def _receive(stream: BinaryIO, target: Path, limit: int) -> None:
 def _entry_path(name: str) -> str | None:
     """The bundle path of a ZIP entry or folder file; None for what is left out (dot-files, __MACOSX/,
     folders). Raises BundleRefused for a name that would leave the staging directory."""
+    if any(not ch.isprintable() for ch in name) or any(len(part.encode()) > 255 for part in name.split("/")):
+        # NUL, control characters or a name longer than a file system takes: the OS would refuse it
+        shown = "".join(ch if ch.isprintable() else "\ufffd" for ch in name[:100])
+        raise BundleRefused("unusable_name", name=shown)
     path, code = bundle_path(name)
     if code:
         raise BundleRefused("unsafe_path", name=name)

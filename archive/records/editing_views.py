@@ -192,6 +192,17 @@ def edit(public_id: str):
     return _save(record)
 
 
+def _locked_version(record: HeritageRecord) -> str:
+    """The record's committed version, with its row locked until this transaction ends (PostgreSQL; SQLite
+    writers are serialised anyway): a concurrent save of the same version waits for ours and is then refused
+    as stale, instead of deleting the texts ours already replaced."""
+    return str(
+        db.session.scalar(
+            select(HeritageRecord.version_id).where(HeritageRecord.id == record.id).with_for_update()
+        )
+    )
+
+
 def _save(original: HeritageRecord | None):
     """Validate and save the form in one transaction: everything or, on any error, nothing."""
     record = original
@@ -201,7 +212,7 @@ def _save(original: HeritageRecord | None):
     if parsed.errors:
         db.session.rollback()
         return _render_form(parsed.form, record, 400)
-    if record is not None and parsed.form.version_id != str(record.version_id):
+    if record is not None and parsed.form.version_id != _locked_version(record):
         db.session.rollback()
         return _stale(parsed.form, record)
     try:

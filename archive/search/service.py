@@ -590,8 +590,11 @@ class WriterBusy(Exception):
 
 def _writer_lock():
     from archive.core.jobs import huey_for
+    from archive.preservation.recovery import held_lock, release_dead_lock
 
-    return huey_for(current_app).lock_task(WRITER_LOCK)
+    huey = huey_for(current_app)
+    release_dead_lock(huey, WRITER_LOCK)  # left by a process killed while writing (its pid is gone)
+    return held_lock(huey, WRITER_LOCK)  # records its holder, so that this check is possible
 
 
 def sync_index(session: Session | None = None) -> int:

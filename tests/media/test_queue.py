@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import IN_CI, wait_for
+from tests.conftest import IN_CI, process_env, wait_for
 from tests.media import samples
 
 REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -77,7 +77,7 @@ def _stop(consumer):
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_jobs_run_on_a_real_queue(tmp_path, isolated_app, backend):
-    settings = {"JOBS_IMMEDIATE": False}
+    settings = {"JOBS_IMMEDIATE": False, "REDIS_URL": None}  # the embedded queue, also in production mode
     if backend == "redis":
         if not _redis_available():
             if IN_CI:
@@ -105,12 +105,7 @@ def test_a_worker_killed_mid_job_loses_nothing(tmp_path, isolated_app):
     """SIGKILL the worker while it builds a video's renditions; a new worker finishes the job."""
     app = isolated_app("killed", JOBS_IMMEDIATE=False)
     media_id = _ingest(app, samples.mp4(tmp_path / "long.mp4", seconds=40, size="1920x1080"), "killed")
-    env = dict(
-        os.environ,
-        ARCHIVE_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        ARCHIVE_DATA_DIR=app.config["DATA_DIR"],
-        ARCHIVE_WORKERS="1",
-    )
+    env = process_env(app, ARCHIVE_WORKERS="1")
     command = [str(Path(sys.executable).with_name("archive")), "worker"]
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -285,7 +285,7 @@ def test_bad_parameters_are_400_like_the_search_page(client, query, message):
 
 
 def test_an_unreadable_index_answers_503(isolated_app):
-    app = isolated_app("exports-unavailable")
+    app = isolated_app("exports-unavailable", SEARCH_BACKEND="whoosh")
     _register(app)
     response = app.test_client().get("/search/export.bib?q=x&lang=en")
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"

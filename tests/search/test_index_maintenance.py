@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from archive.search import service
-from tests.conftest import ON_POSTGRES, wait_for
+from tests.conftest import ON_POSTGRES, process_env, use_search_backend, wait_for
 
 BACKENDS = ["whoosh", "postgresql"] if ON_POSTGRES else ["whoosh"]
 
@@ -26,6 +26,13 @@ def _whoosh_dir(app) -> Path:
 def _search(app, text, **options):
     with app.test_request_context("/?lang=vi"):
         return service.search_records(text, **options)
+
+
+@pytest.fixture
+def whoosh(app):
+    """These tests damage and rebuild the Whoosh index: make it the backend (also in production mode)."""
+    with use_search_backend(app, "whoosh"):
+        yield
 
 
 @pytest.fixture
@@ -57,7 +64,7 @@ def _damage(app, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["missing", "deleted", "corrupt"])
-def test_a_broken_index_answers_with_a_message_then_is_rebuilt(app, db, client, writer_lock, how):
+def test_a_broken_index_answers_with_a_message_then_is_rebuilt(app, whoosh, db, client, writer_lock, how):
     assert _search(app, "le hoi").total > 0
     _damage(app, how)
     # While a writer is busy (a rebuild in progress), search says so and never fails.
@@ -79,7 +86,7 @@ def test_a_broken_index_answers_with_a_message_then_is_rebuilt(app, db, client, 
     writer_lock.acquire()
 
 
-def test_reindex_keeps_serving_the_old_index_until_the_new_one_is_complete(app, db):
+def test_reindex_keeps_serving_the_old_index_until_the_new_one_is_complete(app, whoosh, db):
     from archive.search.whoosh_backend import WhooshBackend
 
     with app.app_context():
@@ -190,14 +197,12 @@ def test_concurrent_edits_reach_the_index_through_one_writer(isolated_app, caplo
 @pytest.mark.parametrize("backend_name", BACKENDS)
 def test_a_published_record_is_searchable_once_the_worker_has_run(isolated_app, backend_name):
     """The path of a real deployment: the web process commits, a separate worker writes the index."""
-    import os
     import subprocess
     import sys
 
     app = isolated_app(f"publish_{backend_name}", JOBS_IMMEDIATE=False, SEARCH_BACKEND=backend_name)
     word = "xuatban" + uuid.uuid4().hex[:6]
-    env = dict(os.environ, ARCHIVE_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               ARCHIVE_DATA_DIR=app.config["DATA_DIR"], ARCHIVE_SEARCH_BACKEND=backend_name)  # fmt: skip
+    env = process_env(app)
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "archive", "archive", "worker", "--workers", "1"],
         env=env,

@@ -401,7 +401,7 @@ def test_restricted_records_never_reach_anonymous_visitors(app, client, db, logi
 def test_missing_index_answers_503_and_is_rebuilt(isolated_app):
     """A fresh install has no index yet: search says so (503, Retry-After) and the rebuild it asks for
     brings search back, while the rest of the site keeps working."""
-    app = isolated_app("search-unavailable")
+    app = isolated_app("search-unavailable", SEARCH_BACKEND="whoosh")
     client = app.test_client()
     with app.app_context():
         index_dir = service.search_dir()

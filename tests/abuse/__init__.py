@@ -1,0 +1,1 @@
+"""The upload abuse corpus run through every upload path."""

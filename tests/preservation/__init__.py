@@ -1,0 +1,1 @@
+"""Tests of preservation: fixity, second copy, bags, crash recovery."""
