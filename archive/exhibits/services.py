@@ -258,9 +258,16 @@ def _section_snapshot(section: ExhibitSection) -> dict:
 
 def _check_version(exhibit: Exhibit, version: int | None, required: bool = False) -> None:
     """Refuse a change made from a form opened on another version (or, when ``required``, from no form:
-    deleting needs to know what the curator saw)."""
-    if (version is None and required) or (version is not None and version != exhibit.version_id):
+    deleting needs to know what the curator saw). The exhibit's row is locked until the transaction ends
+    (PostgreSQL), so a concurrent change of the same version waits for this one and is then refused."""
+    if version is None and required:
         raise StaleExhibit()
+    if version is not None and exhibit.id is not None:
+        current = db.session.scalar(
+            select(Exhibit.version_id).where(Exhibit.id == exhibit.id).with_for_update()
+        )
+        if version != current:
+            raise StaleExhibit()
 
 
 def _touch(exhibit: Exhibit) -> None:

@@ -4,6 +4,7 @@ re-check and repair). Plain POST forms, CSRF-protected; never cached."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -86,7 +87,7 @@ def _page(status: int = 200) -> Response:
         checked=sum(counts.values()),
         runs=runs,
         replica=replica_root(),
-        cycle_days=current_app.config.get("FIXITY_CYCLE_DAYS", 30),
+        cycle_days=format_decimal(current_app.config.get("FIXITY_CYCLE_DAYS", 30)),
         auto_repair=current_app.config.get("FIXITY_AUTO_REPAIR", False),
         kind_labels=KIND_LABELS,
         location_labels=LOCATION_LABELS,

@@ -117,9 +117,12 @@ def release_dead_lock(huey, name: str, dry_run: bool = False) -> str | None:
 
 def referenced_storage_keys() -> set[str]:
     """Every value of every ``*storage_key`` column (originals of media and datasets, derivatives,
-    caption tracks, and any table added later that follows the naming): a superset is always safe."""
+    caption tracks, and any table added later that follows the naming): a superset is always safe. The
+    fixity tables only record which files were checked (their history names deleted files too)."""
     keys: set[str] = set()
     for table in db.metadata.tables.values():
+        if table.name.startswith("fixity_"):
+            continue
         for column in table.columns:
             if column.name == "storage_key" or column.name.endswith("_storage_key"):
                 keys.update(k for k in db.session.scalars(select(column).where(column.is_not(None))) if k)
