@@ -53,6 +53,25 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+#: locust lives in a virtual environment of its own: it brings gevent, and with gevent importable the
+#: archive's processes import it (huey's consumer does) and were seen to crash (SIGSEGV in `archive export`).
+LOCUST_VENV = ROOT / ".venv-bench"
+LOCUST_VERSION = "2.47.0"
+
+
+def locust_command() -> Path:
+    """The locust executable of .venv-bench, made (with the versions of requirements.lock) when missing."""
+    locust = LOCUST_VENV / "bin" / "locust"
+    if not locust.exists():
+        log(f"creating {LOCUST_VENV} with locust {LOCUST_VERSION}")
+        subprocess.run([sys.executable, "-m", "venv", str(LOCUST_VENV)], check=True)
+        subprocess.run(
+            [str(LOCUST_VENV / "bin" / "pip"), "install", "-q", "-c", str(ROOT / "requirements.lock"),
+             f"locust=={LOCUST_VERSION}"],
+            check=True,
+        )  # fmt: skip
+    return locust
+
 
 #: Relative weights of the visitor mix (how often a visitor's next request is of each kind).
 WEIGHTS = {
@@ -608,7 +627,7 @@ def main() -> int:
         with open(log_dir / "locust.log", "ab") as out:
             subprocess.run(
                 [
-                    str(VENV_BIN / "locust"),
+                    str(locust_command()),
                     "-f",
                     str(ROOT / "bench" / "locustfile.py"),
                     "--headless",

@@ -296,7 +296,15 @@ def export_bag(target: Path, collection: str | None = None, processes: int = 1) 
             layout.INFO_REVISION: description["revision"] or "",
             layout.INFO_SCOPE: f"collection:{collection_id}" if collection_id else "archive",
         }
-        bagit.make_bag(str(target), bag_info, processes=processes, checksums=["sha256", "sha512"])
+        bag = bagit.make_bag(str(target), bag_info, processes=processes, checksums=["sha256", "sha512"])
+        try:  # a damaged original would only be found when the bag is restored: refuse it now
+            _check_file_digests(bag, target / "data")
+        except BagRefused as exc:
+            raise BagRefused(
+                _(
+                    "Nothing exported: {problem} Find and repair the damaged files first (archive fixity)."
+                ).format(problem=exc)
+            ) from None
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise

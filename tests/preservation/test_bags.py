@@ -368,3 +368,44 @@ def test_accounts_travel_as_public_attribution_only_and_cannot_sign_in(tmp_path)
     finally:
         _dispose(source)
         _dispose(target)
+
+
+def test_the_commands_round_trip_and_refuse_to_export_a_damaged_original(isolated_app, tmp_path):
+    """`archive export` and `archive import` as an operator runs them (separate processes, the logging of
+    the command line), and an export that would carry a damaged original is refused with nothing written."""
+    import subprocess
+    import sys
+
+    from tests.conftest import process_env
+    from tests.preservation.test_fixity import flip_byte, ingest_image, media_paths
+
+    source = isolated_app("bag_cli_source")
+    public_id = ingest_image(source, tmp_path, "cli")
+    archive = [str(Path(sys.executable).with_name("archive"))]
+
+    def run(app, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*archive, *args], env=process_env(app, ARCHIVE_LOG_LEVEL="INFO"), capture_output=True, text=True,
+            timeout=300,
+        )  # fmt: skip
+
+    bag = tmp_path / "bag"
+    exported = run(source, "export", str(bag))
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    assert bagit.Bag(str(bag)).is_valid()
+    target = isolated_app("bag_cli_target")
+    imported = run(target, "import", str(bag))
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    with target.app_context():
+        from archive.media.models import MediaFile
+
+        restored = db.session.scalar(select(MediaFile).where(MediaFile.public_id == public_id))
+        assert restored is not None and restored.state == "ready"
+        db.session.remove()
+
+    original, _pyramid, _key = media_paths(source, public_id)
+    flip_byte(original)
+    refused = run(source, "export", "--lang", "en", str(tmp_path / "damaged"))
+    assert refused.returncode != 0
+    assert "does not match the checksum" in refused.stderr and "archive fixity" in refused.stderr
+    assert not (tmp_path / "damaged").exists()
