@@ -352,8 +352,14 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def live_server(app):
+def live_server(live_server_in_process):
     """The session application served on a free local port, for browser tests."""
+    return live_server_in_process
+
+
+@pytest.fixture(scope="module")
+def live_server_in_process(app):
+    """The session application served by werkzeug's threaded server inside the test process."""
     import threading
 
     from werkzeug.serving import make_server
