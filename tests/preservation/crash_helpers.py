@@ -117,21 +117,12 @@ def kill_children_named(parent_pid: int, name: str) -> list[int]:
     """SIGKILL the processes called *name* whose parent is *parent_pid* (ffmpeg runs in its own session,
     so killing the worker's group does not reach it); returns their pids."""
     killed = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in children_named(parent_pid, name):
         try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        if ppid == parent_pid and comm == name:
-            try:
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed.append(int(entry.name))
-            except ProcessLookupError:
-                pass
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        except ProcessLookupError:
+            pass
     return killed
 
 
