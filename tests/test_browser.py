@@ -3,6 +3,7 @@ a desktop, in Vietnamese and in English, and once more with JavaScript switched 
 step are saved under test-artifacts/."""
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -17,6 +18,14 @@ LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 def _shot(page, artifacts_dir, name: str) -> None:
     page.screenshot(path=str(artifacts_dir / f"journey-{name}.png"), full_page=True)
+
+
+def _follow(page, link) -> None:
+    """Click a link and wait for the new page to finish loading: once its URL has committed, a slow machine
+    may not yet have parsed the rest of a long page (the map's SVG), and assertions that do not wait would
+    look at a half-built document."""
+    link.click()
+    page.wait_for_load_state()
 
 
 def _no_horizontal_scroll(page, where: str) -> None:
@@ -42,42 +51,42 @@ def test_visitor_journey(browser, live_server, device, lang, artifacts_dir):
     _no_horizontal_scroll(page, f"home {tag}")
     _shot(page, artifacts_dir, f"home-{tag}")
 
-    page.locator("main .entry-points a[href$='/groups']").click()
+    _follow(page, page.locator("main .entry-points a[href$='/groups']"))
     assert page.url.endswith(f"/{lang}/groups")
-    page.locator("main a[href$='/groups/tay']").first.click()
+    _follow(page, page.locator("main a[href$='/groups/tay']").first)
     assert page.url.endswith(f"/{lang}/groups/tay")
     _no_horizontal_scroll(page, f"group {tag}")
     _shot(page, artifacts_dir, f"group-{tag}")
 
-    page.locator("main a[href*='/records/'][href$='/long-tong-tay-nung']").first.click()
+    _follow(page, page.locator("main a[href*='/records/'][href$='/long-tong-tay-nung']").first)
     assert "/long-tong-tay-nung" in page.url and f"/{lang}/records/" in page.url
-    assert page.get_by_text(HEADINGS[lang]["held"]).first.is_visible()
+    expect(page.get_by_text(HEADINGS[lang]["held"]).first).to_be_visible()
     assert page.locator("main audio source, main video source, main img").count() >= 1
     _no_horizontal_scroll(page, f"record {tag}")
     _shot(page, artifacts_dir, f"record-{tag}")
 
     record_path = page.url.split(f"/{lang}/", 1)[1]
-    page.get_by_role("link", name=LANGUAGE_NAMES[OTHER[lang]]).click()
+    _follow(page, page.get_by_role("link", name=LANGUAGE_NAMES[OTHER[lang]]))
     assert page.url == f"{live_server}/{OTHER[lang]}/{record_path}"  # the same page in the other language
     assert page.locator("html").get_attribute("lang") == OTHER[lang]
-    assert page.get_by_text(HEADINGS[OTHER[lang]]["held"]).first.is_visible()
-    page.get_by_role("link", name=LANGUAGE_NAMES[lang]).click()
+    expect(page.get_by_text(HEADINGS[OTHER[lang]]["held"]).first).to_be_visible()
+    _follow(page, page.get_by_role("link", name=LANGUAGE_NAMES[lang]))
     assert page.locator("html").get_attribute("lang") == lang
 
-    page.locator("nav.main-nav a[href$='/calendar']").click()
+    _follow(page, page.locator("nav.main-nav a[href$='/calendar']"))
     assert page.url.endswith(f"/{lang}/calendar")
     assert page.locator("main a[href*='/records/']").count() >= 1
     _shot(page, artifacts_dir, f"calendar-{tag}")
 
-    page.locator("nav.main-nav a[href$='/map']").click()
+    _follow(page, page.locator("nav.main-nav a[href$='/map']"))
     assert page.url.endswith(f"/{lang}/map")
-    assert page.locator("main svg").first.is_visible()
+    expect(page.locator("main svg").first).to_be_visible()
     _no_horizontal_scroll(page, f"map {tag}")
     _shot(page, artifacts_dir, f"map-{tag}")
 
-    page.locator("nav.main-nav a[href$='/exhibits']").click()
+    _follow(page, page.locator("nav.main-nav a[href$='/exhibits']"))
     assert page.url.endswith(f"/{lang}/exhibits")
-    page.locator("main a[href*='/exhibits/']").first.click()
+    _follow(page, page.locator("main a[href*='/exhibits/']").first)
     assert f"/{lang}/exhibits/" in page.url
     assert page.locator("main section, main article").count() >= 1
     _no_horizontal_scroll(page, f"exhibit {tag}")
@@ -101,7 +110,7 @@ def test_everything_works_without_javascript(browser, live_server, artifacts_dir
     form.locator("input[type=search]").fill("lồng tồng")
     form.locator("button[type=submit]").click()
     page.wait_for_url("**/vi/search?**")
-    page.locator("main a[href*='/long-tong-tay-nung']").first.click()
+    _follow(page, page.locator("main a[href*='/long-tong-tay-nung']").first)
     assert page.get_by_role("heading", level=1).inner_text() == "Lễ hội Lồng Tồng"
     _shot(page, artifacts_dir, "nojs-record-vi")
 
@@ -111,15 +120,15 @@ def test_everything_works_without_javascript(browser, live_server, artifacts_dir
     response = page.request.get(live_server + src, headers={"Range": "bytes=0-99"})
     assert response.status in (200, 206) and len(response.body()) > 0
 
-    page.get_by_role("link", name="English").click()
+    _follow(page, page.get_by_role("link", name="English"))
     assert page.locator("html").get_attribute("lang") == "en"
-    page.locator("nav.main-nav a[href$='/browse']").click()
+    _follow(page, page.locator("nav.main-nav a[href$='/browse']"))
     assert page.url.endswith("/en/browse")
-    page.locator("main a[href$='/places']").first.click()
+    _follow(page, page.locator("main a[href$='/places']").first)
     assert page.locator("main a[href*='/places/']").count() >= 34
-    page.locator("nav.main-nav a[href$='/calendar']").click()
+    _follow(page, page.locator("nav.main-nav a[href$='/calendar']"))
     assert page.locator("main a[href*='/records/']").count() >= 1
-    page.locator("nav.main-nav a[href$='/map']").click()
+    _follow(page, page.locator("nav.main-nav a[href$='/map']"))
     assert page.locator("main svg a").count() >= 1
     _shot(page, artifacts_dir, "nojs-map-en")
     context.close()

@@ -62,6 +62,8 @@ def _public_image(app) -> str:
 
 def test_curator_builds_an_exhibit_and_a_visitor_sees_it(app, browser, live_server, artifacts_dir):
     image_id = _public_image(app)
+    from playwright.sync_api import expect
+
     slug = f"mua-xuan-{uuid.uuid4().hex[:6]}"
     with committed_curator(app) as email:
         context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
@@ -93,7 +95,7 @@ def test_curator_builds_an_exhibit_and_a_visitor_sees_it(app, browser, live_serv
         page.get_by_label("Identifier of the media file").fill(image_id)
         page.get_by_role("button", name="Add the section").click()
         # Refused without Vietnamese alt text, what was typed kept.
-        assert page.get_by_text("at least in Vietnamese").first.is_visible()
+        expect(page.get_by_text("at least in Vietnamese").first).to_be_visible()
         assert page.get_by_label("Identifier of the media file").input_value() == image_id
         page.get_by_label("Alternative text (Vietnamese)").fill("Quả còn bay về phía vòng trên cây nêu")
         page.get_by_label("Caption (English)").fill("An illustration, not a photograph.")
@@ -107,7 +109,7 @@ def test_curator_builds_an_exhibit_and_a_visitor_sees_it(app, browser, live_serv
         page.goto(f"{live_server}/en/exhibits")
         page.get_by_role("link", name="Spring in the mountains").click()
         assert page.get_by_role("heading", level=1).inner_text() == "Spring in the mountains"
-        assert page.get_by_role("heading", level=2, name="Going down to the fields").is_visible()
+        expect(page.get_by_role("heading", level=2, name="Going down to the fields")).to_be_visible()
         image = page.get_by_role("img", name="Quả còn bay về phía vòng trên cây nêu")
         image.scroll_into_view_if_needed()
         page.wait_for_function(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +21,7 @@ def test_map_on_a_phone_shows_markers_that_lead_to_the_province(live_server, bro
     box = figure.bounding_box()
     assert box and 300 <= box["width"] <= 360 and box["height"] > 300  # the whole width of a phone
     # The island groups are on the map and readable; no province labels crowd a phone screen.
-    assert page.get_by_text("Spratly Islands").is_visible()
+    expect(page.get_by_text("Spratly Islands")).to_be_visible()
     assert not page.locator(".marker-label").first.is_visible()
     # The script adds zoom buttons; zooming in keeps the markers in place and usable.
     page.get_by_role("button", name="Zoom in").click()
@@ -32,6 +33,6 @@ def test_map_on_a_phone_shows_markers_that_lead_to_the_province(live_server, bro
     marker.click()
     page.wait_for_load_state()
     assert "2025-p46" in page.url  # Huế's province page, or the search filtered by Huế
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert not failed, failed
     context.close()

@@ -479,6 +479,7 @@ def test_a_folder_chosen_in_a_browser_is_imported(browser, isolated_app, tmp_pat
     """Chromium sends a chosen folder's files with their relative paths; the report, then the import."""
     import threading
 
+    from playwright.sync_api import expect
     from werkzeug.serving import make_server
 
     from archive.accounts.models import User
@@ -523,7 +524,7 @@ def test_a_folder_chosen_in_a_browser_is_imported(browser, isolated_app, tmp_pat
         page.set_input_files("#folder", str(folder))
         page.get_by_role("button", name="Check the import").click()
         assert "/import/" in page.url
-        assert page.get_by_text("Every row and every file passed the checks.").is_visible()
+        expect(page.get_by_text("Every row and every file passed the checks.")).to_be_visible()
         page.screenshot(path=str(artifacts_dir / "bulk-import-report.png"), full_page=True)
         page.get_by_role("button", name="Import 2 records").click()
         assert page.get_by_role("heading", level=1).inner_text() == "Import done"
