@@ -81,8 +81,13 @@ def live_server(request, app, tmp_path_factory):
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        assert server.poll() is None, log.read_text(errors="replace")[-3000:]  # gunicorn did not start
+        return _answers(base + "/healthz")
+
     try:
-        wait_for(lambda: _answers(base + "/healthz"), timeout=120, interval=0.2)
+        wait_for(ready, timeout=120, interval=0.2)
         yield base
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -92,9 +97,11 @@ def live_server(request, app, tmp_path_factory):
 
 
 def _answers(url: str) -> bool:
+    """True once the server answers 200; a refused connection or a slow answer (gunicorn's workers still
+    starting on a busy machine) is "not yet"."""
     try:
         return requests.get(url, timeout=5).status_code == 200
-    except requests.ConnectionError:
+    except requests.RequestException:
         return False
 
 

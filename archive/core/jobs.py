@@ -106,6 +106,17 @@ def enqueue(name: str, *args, **kwargs) -> None:
         # The job runs now, in its own session; end the caller's (read) transaction first, as a worker
         # would only ever see committed data. SQLite would otherwise refuse the caller's next write.
         db.session.commit()
+    _submit(name, args, kwargs)
+
+
+def enqueue_after_commit(name: str, *args, **kwargs) -> None:
+    """Put a job on the queue from a session's ``after_commit`` hook. Unlike :func:`enqueue` it never
+    commits: the session has just committed, and committing it again from its own hook is an error. With
+    JOBS_IMMEDIATE the job still runs now, in an app context and a session of its own."""
+    _submit(name, args, kwargs)
+
+
+def _submit(name: str, args: tuple, kwargs: dict) -> None:
     from archive.core.observability import current_request_id
 
     request_id = current_request_id.get()

@@ -120,6 +120,9 @@ def _act(repair: bool):
     _curator()
     kind, key = _target()
     summary = run_fixity(keys={(kind, key)}, repair=repair, trigger="admin")
+    if summary.checked == 0 and summary.forgotten:
+        flash(_("The archive no longer holds this file; it has been taken off the list."))
+        return redirect(url_for("preservation.index"), code=303)
     if summary.checked == 0:
         abort(404)
     if summary.failures:

@@ -37,11 +37,12 @@ class RunSummary:
     repaired: int = 0
     copied: int = 0
     failures: list[tuple[str, str, str, str]] = field(default_factory=list)
+    forgotten: int = 0
 
 
-def stored_files(kinds: tuple[str, ...] = FILE_KINDS) -> list[StoredFile]:
+def stored_files(kinds: tuple[str, ...] = FILE_KINDS, *, rebuilding: bool = False) -> list[StoredFile]:
     """Every file the archive records a SHA-256 for, one entry per (kind, key). Derivatives of media being
-    (re)built are left out: their files are being replaced."""
+    (re)built are left out (their files are being replaced), unless *rebuilding*."""
     from archive.datasets.models import DatasetTable
     from archive.media.models import MediaCaption, MediaDerivative, MediaFile
 
@@ -50,11 +51,12 @@ def stored_files(kinds: tuple[str, ...] = FILE_KINDS) -> list[StoredFile]:
         rows = db.session.execute(select(MediaFile.storage_key, MediaFile.sha256, MediaFile.id))
         found += [StoredFile("original", key, digest, media_id) for key, digest, media_id in rows]
     if "derivative" in kinds:
-        rows = db.session.execute(
-            select(MediaDerivative.storage_key, MediaDerivative.sha256, MediaDerivative.media_id)
-            .join(MediaFile, MediaFile.id == MediaDerivative.media_id)
-            .where(MediaFile.state == "ready")
-        )
+        query = select(MediaDerivative.storage_key, MediaDerivative.sha256, MediaDerivative.media_id)
+        if not rebuilding:
+            query = query.join(MediaFile, MediaFile.id == MediaDerivative.media_id).where(
+                MediaFile.state == "ready"
+            )
+        rows = db.session.execute(query)
         found += [StoredFile("derivative", key, digest, media_id) for key, digest, media_id in rows]
     if "caption" in kinds:
         rows = db.session.execute(
@@ -91,6 +93,27 @@ def due_first(files: list[StoredFile]) -> list[StoredFile]:
     never = [f for f in files if (f.kind, f.key) not in last]
     seen = sorted((f for f in files if (f.kind, f.key) in last), key=lambda f: last[(f.kind, f.key)])
     return never + seen
+
+
+def forget_files_no_longer_held(kinds: tuple[str, ...], keys: set[tuple[str, str]] | None, before) -> int:
+    """Delete the latest-state rows (never the checks) of files the archive no longer records, among *kinds*
+    (and *keys*, when given), last checked before *before*: a derivative set that changed on a rebuild, a
+    file whose row is gone. Otherwise a failure of a file that no longer exists would stay listed for ever.
+    Flushes; returns how many files were forgotten."""
+    held = {(f.kind, f.key) for f in stored_files(kinds, rebuilding=True)}
+    query = select(FixityState).where(FixityState.file_kind.in_(kinds), FixityState.last_checked_at < before)
+    if keys is not None:
+        query = query.where(FixityState.storage_key.in_({key for _kind, key in keys}))
+    stale = [s for s in db.session.scalars(query) if (s.file_kind, s.storage_key) not in held]
+    if keys is not None:
+        stale = [s for s in stale if (s.file_kind, s.storage_key) in keys]
+    for state in stale:
+        db.session.delete(state)
+    db.session.flush()
+    forgotten = {(s.file_kind, s.storage_key) for s in stale}
+    if forgotten:
+        logger.info("fixity: %d files are no longer held; their latest state is forgotten", len(forgotten))
+    return len(forgotten)
 
 
 def record_check(stored: StoredFile, location: str, verdict: Verdict, run_id: str | None) -> FixityCheck:
@@ -247,8 +270,9 @@ def run_fixity(
         files = files[:limit]
     run = FixityRun(id=uuid.uuid4().hex, started_by=trigger, started_at=utcnow())
     db.session.add(run)
+    forgotten = forget_files_no_longer_held(kinds, keys, run.started_at)
     db.session.commit()
-    summary = RunSummary(run.id)
+    summary = RunSummary(run.id, forgotten=forgotten)
     for stored in files:
         checks = check_file(stored, run.id, repair=repair)
         summary.checked += 1

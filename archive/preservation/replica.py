@@ -16,7 +16,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
-from archive.core.jobs import job
+from archive.core.jobs import enqueue_after_commit, job
 from archive.core.storage import original_path
 from archive.core.types import utcnow
 
@@ -135,8 +135,7 @@ def _queue_copies(session: Session) -> None:
         return
     items = [[f.kind, f.key, f.sha256] for f in dict.fromkeys(files)]
     try:
-        # Not jobs.enqueue: in immediate mode it would commit this session again, from its own commit hook.
-        current_app.extensions["jobs"][REPLICATE_JOB](items)
+        enqueue_after_commit(REPLICATE_JOB, items)
     except Exception:  # the next fixity run copies what is missing
         logger.exception("queueing the second copy of %d files failed", len(items))
 

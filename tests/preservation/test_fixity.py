@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
 from tests.media import samples
@@ -155,6 +156,52 @@ def test_a_damaged_derivative_is_found_and_rebuilt_from_the_original(archive_app
     assert "Repaired: 1." in repaired.output
     assert checks_of(archive_app, derivative_key)[-1] == ("primary", "repaired")
     assert run_cli(archive_app, "--kind", "derivatives").exit_code == 0
+
+
+def test_a_failing_file_the_archive_no_longer_holds_leaves_the_list(archive_app, tmp_path):
+    """A derivative whose row is gone (its media's derivative set changed on a rebuild) is not listed as
+    failing for ever: the next check of it, or the next run, forgets its latest state; the checks stay."""
+    from archive.core.extensions import db
+    from archive.media.models import MediaDerivative
+    from archive.preservation.models import FixityState
+
+    public_id = ingest_image(archive_app, tmp_path, "dropped", color=(90, 20, 160))
+    _original, pyramid, _key = media_paths(archive_app, public_id)
+    flip_byte(next(p for p in sorted(pyramid.rglob("*.jpg"))), offset=50)
+    derivative_key = f"{public_id}/pyramid"
+    assert run_cli(archive_app, "--kind", "derivatives").exit_code == 1
+    curator = sign_in(archive_app, "curator")
+    assert derivative_key in curator.get("/en/admin/preservation").get_data(as_text=True)
+
+    with archive_app.app_context():
+        db.session.execute(sa_delete(MediaDerivative).where(MediaDerivative.storage_key == derivative_key))
+        db.session.commit()
+        db.session.remove()
+    archive_app.config["WTF_CSRF_ENABLED"] = False
+    answer = curator.post("/en/admin/preservation/check", data={"kind": "derivative", "key": derivative_key})
+    assert answer.status_code == 303
+    page = curator.get("/en/admin/preservation").get_data(as_text=True)
+    assert "no longer holds this file" in page
+    assert f">{derivative_key}<" not in page
+    # Asking again about a file it never held is still a 404, and the trail of checks is kept.
+    again = curator.post("/en/admin/preservation/check", data={"kind": "derivative", "key": derivative_key})
+    assert again.status_code == 404
+    assert checks_of(archive_app, derivative_key)[-1] == ("primary", "mismatch")
+
+    # A whole run forgets such files too: here the media's other derivative, checked good, then dropped.
+    with archive_app.app_context():
+        other = db.session.scalar(
+            select(MediaDerivative.storage_key).where(MediaDerivative.storage_key.startswith(f"{public_id}/"))
+        )
+        assert db.session.scalar(select(func.count()).where(FixityState.storage_key == other)) == 1
+        db.session.execute(sa_delete(MediaDerivative).where(MediaDerivative.storage_key == other))
+        db.session.commit()
+        db.session.remove()
+    result = run_cli(archive_app, "--kind", "derivatives")
+    assert result.exit_code == 0, result.output
+    with archive_app.app_context():
+        assert db.session.scalar(select(func.count()).where(FixityState.storage_key == other)) == 0
+        db.session.remove()
 
 
 def test_the_scheduled_job_checks_bounded_batches_oldest_first(isolated_app, tmp_path):

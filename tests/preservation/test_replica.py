@@ -66,3 +66,46 @@ def test_when_both_copies_are_damaged_the_failure_stays(replicated, tmp_path):
     assert checks_of(app, key)[-2:] == [("primary", "mismatch"), ("copy", "mismatch")]
     page = sign_in(app, "curator").get("/en/admin/preservation").get_data(as_text=True)
     assert page.count(key) >= 2
+
+
+def test_the_copy_job_carries_the_id_of_the_request_that_stored_the_file(isolated_app, tmp_path):
+    """The copy is queued from the commit hook through the queue's own path: the queued job carries the id
+    of the request that stored the file, and the worker logs the copy with it."""
+    import io
+    import json
+    import logging
+
+    from sqlalchemy import select
+
+    from archive.core import observability
+    from archive.core.extensions import db
+    from archive.core.jobs import REQUEST_ID_KWARG, huey_for
+    from archive.media.models import MediaFile
+    from archive.preservation.replica import REPLICATE_JOB
+
+    replica = tmp_path / "replica"
+    replica.mkdir()
+    app = isolated_app("replica-queued", REPLICA_DIR=str(replica), JOBS_IMMEDIATE=False)
+    token = observability.current_request_id.set("upload-req-7")
+    try:
+        public_id = ingest_image(app, tmp_path, "reqid")
+    finally:
+        observability.current_request_id.reset(token)
+    huey = huey_for(app)
+    queued = [task for task in huey.pending() if task.name == REPLICATE_JOB]
+    assert [task.kwargs for task in queued] == [{REQUEST_ID_KWARG: "upload-req-7"}]
+    with app.app_context():
+        key = db.session.scalar(select(MediaFile.storage_key).where(MediaFile.public_id == public_id))
+        db.session.remove()
+    assert not (replica / "originals" / key).exists()  # nothing copied before the worker runs the job
+
+    stream = io.StringIO()
+    handler = observability.configure_logging("json", "INFO", stream=stream)
+    try:
+        huey.execute(queued[0])  # as the worker would, outside any request
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert (replica / "originals" / key).exists()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    copied = [line for line in lines if line["message"] == f"original {key} copied to the replica"]
+    assert [line["request_id"] for line in copied] == ["upload-req-7"]
