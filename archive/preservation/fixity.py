@@ -40,24 +40,34 @@ class RunSummary:
     forgotten: int = 0
 
 
-def stored_files(kinds: tuple[str, ...] = FILE_KINDS, *, rebuilding: bool = False) -> list[StoredFile]:
+def stored_files(kinds: tuple[str, ...] = FILE_KINDS) -> list[StoredFile]:
     """Every file the archive records a SHA-256 for, one entry per (kind, key). Derivatives of media being
-    (re)built are left out (their files are being replaced), unless *rebuilding*."""
+    (re)built are left out: their files are being replaced."""
+    held, rebuilding = held_files(kinds)
+    return [f for f in held if (f.kind, f.key) not in rebuilding]
+
+
+def held_files(kinds: tuple[str, ...] = FILE_KINDS) -> tuple[list[StoredFile], set[tuple[str, str]]]:
+    """Every file the archive records, one entry per (kind, key), and the (kind, key) of the derivatives
+    whose media are being (re)built."""
     from archive.datasets.models import DatasetTable
     from archive.media.models import MediaCaption, MediaDerivative, MediaFile
 
     found: list[StoredFile] = []
+    rebuilding: set[tuple[str, str]] = set()
     if "original" in kinds:
         rows = db.session.execute(select(MediaFile.storage_key, MediaFile.sha256, MediaFile.id))
         found += [StoredFile("original", key, digest, media_id) for key, digest, media_id in rows]
     if "derivative" in kinds:
-        query = select(MediaDerivative.storage_key, MediaDerivative.sha256, MediaDerivative.media_id)
-        if not rebuilding:
-            query = query.join(MediaFile, MediaFile.id == MediaDerivative.media_id).where(
-                MediaFile.state == "ready"
-            )
-        rows = db.session.execute(query)
-        found += [StoredFile("derivative", key, digest, media_id) for key, digest, media_id in rows]
+        rows = db.session.execute(
+            select(
+                MediaDerivative.storage_key, MediaDerivative.sha256, MediaDerivative.media_id, MediaFile.state
+            ).join(MediaFile, MediaFile.id == MediaDerivative.media_id)
+        )
+        for key, digest, media_id, state in rows:
+            found.append(StoredFile("derivative", key, digest, media_id))
+            if state != "ready":
+                rebuilding.add(("derivative", key))
     if "caption" in kinds:
         rows = db.session.execute(
             select(MediaCaption.storage_key, MediaCaption.sha256, MediaCaption.media_id)
@@ -78,7 +88,7 @@ def stored_files(kinds: tuple[str, ...] = FILE_KINDS, *, rebuilding: bool = Fals
     unique: dict[tuple[str, str], StoredFile] = {}
     for stored in found:
         unique.setdefault((stored.kind, stored.key), stored)
-    return list(unique.values())
+    return list(unique.values()), rebuilding
 
 
 def due_first(files: list[StoredFile]) -> list[StoredFile]:
@@ -95,18 +105,21 @@ def due_first(files: list[StoredFile]) -> list[StoredFile]:
     return never + seen
 
 
-def forget_files_no_longer_held(kinds: tuple[str, ...], keys: set[tuple[str, str]] | None, before) -> int:
-    """Delete the latest-state rows (never the checks) of files the archive no longer records, among *kinds*
-    (and *keys*, when given), last checked before *before*: a derivative set that changed on a rebuild, a
-    file whose row is gone. Otherwise a failure of a file that no longer exists would stay listed for ever.
-    Flushes; returns how many files were forgotten."""
-    held = {(f.kind, f.key) for f in stored_files(kinds, rebuilding=True)}
+def forget_files_no_longer_held(
+    held: set[tuple[str, str]], kinds: tuple[str, ...], keys: set[tuple[str, str]] | None, before
+) -> int:
+    """Delete the latest-state rows (never the checks) of files not in *held*, among *kinds* (and *keys*,
+    when given), last checked before *before*: a derivative set that changed on a rebuild, a file whose row
+    is gone. Otherwise a failure of a file that no longer exists would stay listed for ever. Flushes;
+    returns how many files were forgotten."""
     query = select(FixityState).where(FixityState.file_kind.in_(kinds), FixityState.last_checked_at < before)
     if keys is not None:
         query = query.where(FixityState.storage_key.in_({key for _kind, key in keys}))
-    stale = [s for s in db.session.scalars(query) if (s.file_kind, s.storage_key) not in held]
-    if keys is not None:
-        stale = [s for s in stale if (s.file_kind, s.storage_key) in keys]
+    stale = [
+        s
+        for s in db.session.scalars(query)
+        if (s.file_kind, s.storage_key) not in held and (keys is None or (s.file_kind, s.storage_key) in keys)
+    ]
     for state in stale:
         db.session.delete(state)
     db.session.flush()
@@ -262,7 +275,8 @@ def run_fixity(
 ) -> RunSummary:
     """Check the stored files (all, or the *limit* least recently checked; or only *keys*), committing after
     each file so that no transaction is held while files are read."""
-    files = stored_files(kinds)
+    held, rebuilding = held_files(kinds)
+    files = [f for f in held if (f.kind, f.key) not in rebuilding]
     if keys is not None:
         files = [f for f in files if (f.kind, f.key) in keys]
     files = due_first(files)
@@ -270,7 +284,7 @@ def run_fixity(
         files = files[:limit]
     run = FixityRun(id=uuid.uuid4().hex, started_by=trigger, started_at=utcnow())
     db.session.add(run)
-    forgotten = forget_files_no_longer_held(kinds, keys, run.started_at)
+    forgotten = forget_files_no_longer_held({(f.kind, f.key) for f in held}, kinds, keys, run.started_at)
     db.session.commit()
     summary = RunSummary(run.id, forgotten=forgotten)
     for stored in files:
